@@ -1,0 +1,46 @@
+"""netaudit's own exceptions and its exit codes (one IntEnum, documented in README.md)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes of the `netaudit` command."""
+
+    OK = 0
+    """The command ran; for `probe`, whatever the probes found."""
+    FINDINGS = 1
+    """`audit` found gaps, leaks or other findings at or above `--fail-on`."""
+    USAGE = 2
+    """A wrong option, a bad catalog/profile/input file, or an unusable argument."""
+    ENVIRONMENT = 3
+    """The network settings could not be used (e.g. a PAC file that cannot be fetched) or the output could not be written."""
+    INTERRUPTED = 130
+    """Stopped with Ctrl-C; nothing was written."""
+
+
+class NetauditError(Exception):
+    """Base of every error netaudit reports to its user; the message is one line a person can act on."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+
+class InputError(NetauditError):
+    """A file or argument the user gave is wrong; the message says where (file, field, line)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class CatalogError(InputError):
+    """A catalog file is malformed."""
+
+
+class ProfileError(InputError):
+    """A profiles file is malformed."""
+
+
+class EnvironmentProblem(NetauditError):
+    """The machine's network settings cannot be used as given."""
+
+    exit_code = ExitCode.ENVIRONMENT

@@ -1,0 +1,171 @@
+"""The data every part of netaudit shares: frozen dataclasses and the one status vocabulary.
+
+Nothing here imports another netaudit module; every other module may import this one.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Status(enum.StrEnum):
+    """What a probe found: the one vocabulary used in JSON, tables and metrics (DESIGN.md)."""
+
+    REACHABLE = "reachable"
+    INSPECTED = "inspected"
+    DNS_NXDOMAIN = "dns_nxdomain"
+    DNS_SINKHOLE = "dns_sinkhole"
+    DNS_ERROR = "dns_error"
+    TCP_TIMEOUT = "tcp_timeout"
+    TCP_REFUSED = "tcp_refused"
+    PROXY_DENIED = "proxy_denied"
+    PROXY_AUTH_REQUIRED = "proxy_auth_required"
+    PROXY_ERROR = "proxy_error"
+    TLS_RESET = "tls_reset"
+    TLS_UNTRUSTED = "tls_untrusted"
+    BLOCK_PAGE = "block_page"
+    HTTP_ERROR = "http_error"
+    TIMEOUT = "timeout"
+
+    @property
+    def works(self) -> bool:
+        """True when the site itself answered (possibly through TLS inspection)."""
+        return self in (Status.REACHABLE, Status.INSPECTED)
+
+
+class Layer(enum.StrEnum):
+    """Where along the path a probe stopped (or `http` when it went all the way)."""
+
+    DNS = "dns"
+    TCP = "tcp"
+    PROXY = "proxy"
+    TLS = "tls"
+    HTTP = "http"
+    DEADLINE = "deadline"
+
+
+class Capability(enum.StrEnum):
+    """What an endpoint stands for on its platform."""
+
+    READ = "read"
+    MEDIA = "media"
+    LOGIN = "login"
+    POST = "post"
+
+
+class Route(enum.StrEnum):
+    """How the request travelled."""
+
+    DIRECT = "direct"
+    PROXY = "proxy"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One URL of a platform, with what the real site's answer looks like."""
+
+    id: str
+    platform: str
+    capability: Capability
+    url: str
+    method: str = "GET"
+    expect_status: tuple[int, ...] = ()
+    expect_title: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A social site: a named set of endpoints, loaded from one catalog file."""
+
+    id: str
+    name: str
+    endpoints: tuple[Endpoint, ...]
+    source: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Target:
+    """One thing to probe: a catalog endpoint, or an ad-hoc URL given on the command line."""
+
+    id: str
+    url: str
+    platform: str | None = None
+    capability: Capability | None = None
+    method: str = "GET"
+    expect_status: tuple[int, ...] = ()
+    expect_title: tuple[str, ...] = ()
+
+    @classmethod
+    def from_endpoint(cls, endpoint: Endpoint) -> Target:
+        return cls(
+            id=endpoint.id,
+            url=endpoint.url,
+            platform=endpoint.platform,
+            capability=endpoint.capability,
+            method=endpoint.method,
+            expect_status=endpoint.expect_status,
+            expect_title=endpoint.expect_title,
+        )
+
+
+@dataclass(frozen=True)
+class DnsEvidence:
+    """What the resolver answered (or that the proxy resolved the name instead)."""
+
+    name: str
+    resolver: str
+    answers: tuple[str, ...] = ()
+    rcode: str = ""
+    resolved_by_proxy: bool = False
+
+
+@dataclass(frozen=True)
+class TlsEvidence:
+    """The leaf certificate seen and whether it verifies for the workstation and the public."""
+
+    issuer: str = ""
+    subject: str = ""
+    not_after: str = ""
+    verified_trusted: bool = False
+    verified_public: bool = False
+    version: str = ""
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class HttpEvidence:
+    """The HTTP answer: status, page title, notable headers, and what matched a block page."""
+
+    status: int | None = None
+    title: str = ""
+    location: str = ""
+    server: str = ""
+    via: str = ""
+    bytes_read: int = 0
+    redirects: tuple[str, ...] = ()
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One probe of one target: a status from the vocabulary, where it stopped, and the evidence."""
+
+    id: str
+    url: str
+    platform: str | None
+    capability: Capability | None
+    status: Status
+    layer: Layer
+    detail: str
+    route: Route
+    proxy: str | None = None
+    identity: str | None = None
+    dns: DnsEvidence | None = None
+    tls: TlsEvidence | None = None
+    http: HttpEvidence | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    elapsed_ms: float = 0.0
+    started_at: str = ""
