@@ -1,0 +1,627 @@
+"""The site catalog: strict loading of `checks/<platform>.toml` files into `Platform` objects.
+
+This module owns the catalog file format, its validation and the `Catalog` that the planner and
+the CLI query. Loading starts from the model's defaults, rejects unknown keys at every level and
+reports every problem as one line, ``<path>:<line>: <where>: <what>``, raised as `CatalogError`.
+
+Endpoint ids are generated, not written: ``<platform>.<capability>.<n>``, where n counts from 1
+in file order within each capability (``facebook.media.2``), so they stay stable while a file
+keeps its order.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from netaudit.errors import CatalogError
+from netaudit.model import Capability, Endpoint, Platform
+from netaudit.resources import builtin_checks_dir
+
+__all__ = [
+    "ENDPOINT_KEYS",
+    "METHODS",
+    "PLATFORM_ID_RE",
+    "PLATFORM_KEYS",
+    "TOP_KEYS",
+    "Catalog",
+    "load_catalog",
+    "load_platform_file",
+]
+
+PLATFORM_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+"""What a platform id or alias looks like (it is also the file name, without `.toml`)."""
+
+METHODS = ("GET", "HEAD", "OPTIONS")
+"""HTTP methods a probe may use: only harmless ones, even for `post` endpoints."""
+
+TOP_KEYS = ("endpoint", "platform")
+PLATFORM_KEYS = ("aliases", "id", "name")
+ENDPOINT_KEYS = ("capability", "expect_status", "expect_title", "method", "note", "url")
+_PLATFORM_REQUIRED = ("id", "name")
+_ENDPOINT_REQUIRED = ("capability", "url")
+_CAPABILITIES = tuple(c.value for c in Capability)
+_ID_RULE = "lowercase letters, digits, '-' and '_'"
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
+_HOST_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+# --- The catalog -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every known platform (built-in and the user's), ordered by id, with lookups by name and id."""
+
+    platforms: Mapping[str, Platform] = field(default_factory=dict)
+    _names: dict[str, str] = field(init=False, repr=False, compare=False)
+    _endpoints: dict[str, Endpoint] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ordered = {pid: self.platforms[pid] for pid in sorted(self.platforms)}
+        names: dict[str, str] = {}
+        endpoints: dict[str, Endpoint] = {}
+        for pid, platform in ordered.items():
+            for name in (pid, *platform.aliases):
+                names.setdefault(name.lower(), pid)
+            for endpoint in platform.endpoints:
+                endpoints[endpoint.id] = endpoint
+        object.__setattr__(self, "platforms", ordered)
+        object.__setattr__(self, "_names", names)
+        object.__setattr__(self, "_endpoints", endpoints)
+
+    def ids(self) -> list[str]:
+        """The platform ids, sorted."""
+        return list(self.platforms)
+
+    def endpoint_ids(self) -> list[str]:
+        """Every endpoint id, platform by platform, in file order."""
+        return [e.id for e in self.endpoints()]
+
+    def platform(self, name: str) -> Platform:
+        """The platform with this id or alias (case-insensitive); CatalogError if there is none."""
+        pid = self._names.get(name.strip().lower())
+        if pid is None:
+            known = ", ".join(self.platforms) or "none"
+            raise CatalogError(f"unknown platform '{name}' (known: {known})")
+        return self.platforms[pid]
+
+    def endpoints(self, platform_ids: Iterable[str] | None = None) -> list[Endpoint]:
+        """The endpoints of the named platforms (ids or aliases, each once), or of every platform."""
+        if platform_ids is None:
+            chosen = list(self.platforms.values())
+        else:
+            chosen = list({p.id: p for p in map(self.platform, platform_ids)}.values())
+        return [endpoint for platform in chosen for endpoint in platform.endpoints]
+
+    def endpoint(self, endpoint_id: str) -> Endpoint:
+        """The endpoint with this id (its platform part may be an alias); CatalogError if unknown."""
+        wanted = endpoint_id.strip().lower()
+        prefix, dot, rest = wanted.partition(".")
+        pid = self._names.get(prefix)
+        if pid is not None and dot:
+            found = self._endpoints.get(f"{pid}.{rest}")
+            if found is not None:
+                return found
+            known = ", ".join(e.id for e in self.platforms[pid].endpoints)
+            raise CatalogError(f"unknown endpoint '{endpoint_id}' (known for {pid}: {known})")
+        raise CatalogError(
+            f"unknown endpoint '{endpoint_id}' (endpoint ids look like 'facebook.media.1'; "
+            f"platforms: {', '.join(self.platforms) or 'none'})"
+        )
+
+    def find_by_host(self, host: str) -> list[Endpoint]:
+        """The endpoints whose URL has exactly this host name (case-insensitive; give no port).
+
+        Used to tag an ad-hoc URL with the platform and capability it belongs to."""
+        wanted = host.strip().lower().rstrip(".")
+        return [e for e in self._endpoints.values() if _url_host(e.url) == wanted]
+
+
+def _url_host(url: str) -> str:
+    return (urlsplit(url).hostname or "").rstrip(".")
+
+
+# --- Loading folders -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    platform: Platform
+    source: _Source
+
+
+def load_catalog(extra_dirs: Sequence[Path] = (), *, builtin: bool = True) -> Catalog:
+    """Load the built-in catalog, then each extra folder in order.
+
+    A platform whose id is already known replaces the earlier one (a user's file overrides a
+    built-in platform); a new id is added. Every problem is a one-line `CatalogError`.
+    """
+    folders = [builtin_checks_dir()] if builtin else []
+    folders += [Path(folder) for folder in extra_dirs]
+    loaded: dict[str, _Loaded] = {}
+    for folder in folders:
+        for item in _load_folder(folder):
+            loaded.pop(item.platform.id, None)  # re-insert, so the dict keeps load order
+            loaded[item.platform.id] = item
+    _check_names(list(loaded.values()))
+    return Catalog({pid: item.platform for pid, item in loaded.items()})
+
+
+def _platform_files(folder: Path) -> list[Path]:
+    if not folder.exists():
+        raise CatalogError(f"catalog folder '{folder}' does not exist")
+    if not folder.is_dir():
+        raise CatalogError(f"catalog folder '{folder}' is not a folder")
+    try:
+        files = sorted(p for p in folder.glob("*.toml") if not p.name.startswith("."))
+    except OSError as exc:
+        raise CatalogError(f"catalog folder '{folder}' cannot be read: {exc.strerror or exc}") from None
+    if not files:
+        raise CatalogError(f"no platform files (*.toml) in catalog folder '{folder}'")
+    return files
+
+
+def _load_folder(folder: Path) -> list[_Loaded]:
+    return [_load_file(path) for path in _platform_files(folder)]
+
+
+def _check_names(items: list[_Loaded]) -> None:
+    """Every id and alias names one platform; the later file is blamed for a clash."""
+    owner: dict[str, _Loaded] = {}
+    for item in items:
+        platform, source = item.platform, item.source
+        other = owner.get(platform.id)
+        if other is not None:
+            where = f"platform '{other.platform.id}' ({other.source.path})"
+            raise source.error(
+                "platform.id",
+                f"'{platform.id}' is already an alias of {where}",
+                ("platform",),
+                key="id",
+            )
+        owner[platform.id] = item
+        for alias in platform.aliases:
+            other = owner.get(alias)
+            if other is not None:
+                used = "the id" if alias == other.platform.id else "an alias"
+                raise source.error(
+                    "platform.aliases",
+                    f"'{alias}' is already {used} of platform '{other.platform.id}' ({other.source.path})",
+                    ("platform",),
+                    key="aliases",
+                )
+            owner[alias] = item
+
+
+# --- Loading one file ------------------------------------------------------------------------
+
+
+def load_platform_file(path: Path) -> Platform:
+    """Load and validate one platform file; its `[platform].id` must equal the file name's stem.
+
+    Checks that need the other platforms (aliases colliding across files) are `load_catalog`'s.
+    """
+    return _load_file(path).platform
+
+
+def _load_file(path: Path) -> _Loaded:
+    source = _Source(str(path), _read_text(path))
+    data = source.parse()
+    _check_keys(source, data, TOP_KEYS, "top level", ())
+    platform_table = _platform_table(source, data)
+    pid = _platform_id(source, platform_table, path.stem)
+    name = _non_empty_string(source, platform_table, "name", "platform.name", ("platform",), None)
+    aliases = _aliases(source, platform_table, pid)
+    endpoints = _endpoints(source, data, pid)
+    platform = Platform(id=pid, name=name, endpoints=endpoints, source=source.path, aliases=aliases)
+    return _Loaded(platform, source)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is not an error
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = raw[exc.start]
+        raise CatalogError(
+            f"{path}:{line}: file: not UTF-8 text (byte 0x{byte:02x} at column {column}); save it as UTF-8"
+        ) from None
+
+
+def _platform_table(source: _Source, data: dict[str, Any]) -> dict[str, Any]:
+    table = data.get("platform")
+    if table is None:
+        raise source.error("top level", "missing [platform] table (with id and name)", ())
+    if not isinstance(table, dict):
+        raise source.error(
+            "top level",
+            f"'platform' must be a table ([platform]), got {_describe(table)}",
+            (),
+            key="platform",
+        )
+    _check_keys(source, table, PLATFORM_KEYS, "platform", ("platform",))
+    _check_required(source, table, _PLATFORM_REQUIRED, "platform", ("platform",), None)
+    return table
+
+
+def _platform_id(source: _Source, table: dict[str, Any], stem: str) -> str:
+    pid = _string(source, table, "id", "platform.id", ("platform",), None)
+    if not PLATFORM_ID_RE.match(pid):
+        raise source.error("platform.id", f"'{pid}' is not a valid id ({_ID_RULE})", ("platform",), key="id")
+    if pid != stem:
+        raise source.error(
+            "platform.id",
+            f"'{pid}' does not match the file name '{stem}.toml' (the id must equal the file name)",
+            ("platform",),
+            key="id",
+        )
+    return pid
+
+
+def _aliases(source: _Source, table: dict[str, Any], pid: str) -> tuple[str, ...]:
+    where, loc = "platform.aliases", ("platform",)
+    aliases = _string_list(source, table, "aliases", where, loc, None)
+    seen: set[str] = set()
+    for alias in aliases:
+        if not PLATFORM_ID_RE.match(alias):
+            raise source.error(where, f"'{alias}' is not a valid alias ({_ID_RULE})", loc, key="aliases")
+        if alias == pid:
+            raise source.error(where, f"'{alias}' is the platform's own id", loc, key="aliases")
+        if alias in seen:
+            raise source.error(where, f"'{alias}' is listed twice", loc, key="aliases")
+        seen.add(alias)
+    return aliases
+
+
+def _endpoints(source: _Source, data: dict[str, Any], pid: str) -> tuple[Endpoint, ...]:
+    tables = data.get("endpoint")
+    if tables is None or tables == []:
+        raise source.error(
+            "top level", "no [[endpoint]] tables (a platform needs at least one endpoint)", (), key="endpoint"
+        )
+    if not isinstance(tables, list):
+        raise source.error(
+            "top level",
+            f"'endpoint' must be an array of tables ([[endpoint]]), got {_describe(tables)}",
+            (),
+            key="endpoint",
+        )
+    counts: dict[Capability, int] = {}
+    seen: dict[tuple[str, str], int] = {}
+    endpoints = []
+    for index, table in enumerate(tables):
+        endpoint = _endpoint(source, table, index, pid, counts)
+        first = seen.setdefault((endpoint.method, endpoint.url), index)
+        if first != index:
+            raise source.error(
+                f"endpoint {index + 1}",
+                f"same method and url as endpoint {first + 1} ({endpoint.method} {endpoint.url})",
+                ("endpoint",),
+                index,
+                key="url",
+            )
+        endpoints.append(endpoint)
+    return tuple(endpoints)
+
+
+def _endpoint(source: _Source, table: Any, index: int, pid: str, counts: dict[Capability, int]) -> Endpoint:
+    where, loc = f"endpoint {index + 1}", ("endpoint",)
+    if not isinstance(table, dict):
+        raise source.error(where, f"expected a table, got {_describe(table)}", loc, index)
+    _check_keys(source, table, ENDPOINT_KEYS, where, loc, index)
+    _check_required(source, table, _ENDPOINT_REQUIRED, where, loc, index)
+    capability = _capability(source, table, where, index)
+    url = _url(source, table, where, index)
+    method = _method(source, table, where, index)
+    statuses = _statuses(source, table, where, index)
+    titles = _string_list(source, table, "expect_title", f"{where}.expect_title", loc, index)
+    for title in titles:
+        if not title.strip():
+            raise source.error(
+                f"{where}.expect_title", "titles must not be empty", loc, index, key="expect_title"
+            )
+    note = _string(source, table, "note", f"{where}.note", loc, index) if "note" in table else ""
+    counts[capability] = counts.get(capability, 0) + 1
+    return Endpoint(
+        id=f"{pid}.{capability.value}.{counts[capability]}",
+        platform=pid,
+        capability=capability,
+        url=url,
+        method=method,
+        expect_status=statuses,
+        expect_title=titles,
+        note=note,
+    )
+
+
+def _capability(source: _Source, table: dict[str, Any], where: str, index: int) -> Capability:
+    value = _string(source, table, "capability", f"{where}.capability", ("endpoint",), index)
+    if value not in _CAPABILITIES:
+        raise source.error(
+            f"{where}.capability",
+            f"unknown capability '{value}' (allowed: {', '.join(_CAPABILITIES)})",
+            ("endpoint",),
+            index,
+            key="capability",
+        )
+    return Capability(value)
+
+
+def _method(source: _Source, table: dict[str, Any], where: str, index: int) -> str:
+    if "method" not in table:
+        return "GET"
+    value = _string(source, table, "method", f"{where}.method", ("endpoint",), index).upper()
+    if value not in METHODS:
+        raise source.error(
+            f"{where}.method",
+            f"unknown method '{table['method']}' (allowed: {', '.join(METHODS)}; post endpoints are "
+            "probed with a harmless request, never a real upload)",
+            ("endpoint",),
+            index,
+            key="method",
+        )
+    return value
+
+
+def _url(source: _Source, table: dict[str, Any], where: str, index: int) -> str:
+    value = _string(source, table, "url", f"{where}.url", ("endpoint",), index)
+    problem = _url_problem(value)
+    if problem:
+        raise source.error(f"{where}.url", problem, ("endpoint",), index, key="url")
+    return value
+
+
+def _url_problem(url: str) -> str:
+    """Why this URL cannot be probed, or '' when it can."""
+    if any(ch.isspace() for ch in url):
+        return f"{url!r} contains whitespace"
+    if not re.match(r"^https?://", url):
+        return f"{url!r} must start with http:// or https://"
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        host = parts.netloc.rpartition("@")[2]
+        return f"the URL for '{host}' contains credentials (user:password@); remove them"
+    if not parts.hostname:
+        return f"{url!r} has no host"
+    host = parts.hostname
+    if not (_HOST_RE.match(host) or (":" in host and parts.netloc.startswith("["))):
+        return f"{url!r} has an invalid host '{host}' (use the xn-- form for international names)"
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port lazily
+    except ValueError:
+        return f"{url!r} has an invalid port"
+    return ""
+
+
+def _statuses(source: _Source, table: dict[str, Any], where: str, index: int) -> tuple[int, ...]:
+    loc, field_where = ("endpoint",), f"{where}.expect_status"
+    value = table.get("expect_status", [])
+    if not isinstance(value, list):
+        raise source.error(
+            field_where,
+            f"expected a list of integers, got {_describe(value)}",
+            loc,
+            index,
+            key="expect_status",
+        )
+    seen: list[int] = []
+    for n, item in enumerate(value, start=1):
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise source.error(
+                field_where,
+                f"item {n}: expected an integer, got {_describe(item)}",
+                loc,
+                index,
+                key="expect_status",
+            )
+        if not 100 <= item <= 599:
+            raise source.error(
+                field_where, f"{item} is not an HTTP status code (100-599)", loc, index, key="expect_status"
+            )
+        if item in seen:
+            raise source.error(field_where, f"{item} is listed twice", loc, index, key="expect_status")
+        seen.append(item)
+    return tuple(seen)
+
+
+# --- Typed field readers ---------------------------------------------------------------------
+
+
+def _check_keys(
+    source: _Source,
+    table: dict[str, Any],
+    allowed: Sequence[str],
+    where: str,
+    loc: tuple[str, ...],
+    index: int | None = None,
+) -> None:
+    for key in table:
+        if key not in allowed:
+            raise source.error(
+                where, f"unknown key '{key}' (allowed: {', '.join(allowed)})", loc, index, key=key
+            )
+
+
+def _check_required(
+    source: _Source,
+    table: dict[str, Any],
+    required: Sequence[str],
+    where: str,
+    loc: tuple[str, ...],
+    index: int | None,
+) -> None:
+    for key in required:
+        if key not in table:
+            raise source.error(where, f"missing required key '{key}'", loc, index)
+
+
+def _string(
+    source: _Source, table: dict[str, Any], key: str, where: str, loc: tuple[str, ...], index: int | None
+) -> str:
+    value = table[key]
+    if not isinstance(value, str):
+        raise source.error(where, f"expected a string, got {_describe(value)}", loc, index, key=key)
+    return value
+
+
+def _non_empty_string(
+    source: _Source, table: dict[str, Any], key: str, where: str, loc: tuple[str, ...], index: int | None
+) -> str:
+    value = _string(source, table, key, where, loc, index)
+    if not value.strip():
+        raise source.error(where, "must not be empty", loc, index, key=key)
+    return value
+
+
+def _string_list(
+    source: _Source, table: dict[str, Any], key: str, where: str, loc: tuple[str, ...], index: int | None
+) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list):
+        raise source.error(where, f"expected a list of strings, got {_describe(value)}", loc, index, key=key)
+    for n, item in enumerate(value, start=1):
+        if not isinstance(item, str):
+            raise source.error(
+                where, f"item {n}: expected a string, got {_describe(item)}", loc, index, key=key
+            )
+    return tuple(value)
+
+
+def _describe(value: object) -> str:
+    """A TOML-flavoured description of a value for error messages: "a string ('200')"."""
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"an integer ({value})"
+    if isinstance(value, float):
+        return f"a float ({value})"
+    if isinstance(value, str):
+        return f"a string ({value!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date/time"
+
+
+# --- Where a problem is in the file ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One catalog file's path (as given) and text, to parse it and to point at its lines."""
+
+    path: str
+    text: str
+
+    def parse(self) -> dict[str, Any]:
+        try:
+            return tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as exc:
+            raise self._syntax_error(str(exc)) from None
+
+    def _syntax_error(self, message: str) -> CatalogError:
+        position = _TOML_POSITION.search(message)
+        if position:
+            text = message[: position.start()]
+            return CatalogError(f"{self.path}:{position[1]}:{position[2]}: invalid TOML: {text}")
+        at_end = _TOML_AT_END.search(message)
+        if at_end:
+            line = max(1, len(self.text.splitlines()))
+            return CatalogError(
+                f"{self.path}:{line}: invalid TOML: {message[: at_end.start()]} (at end of file)"
+            )
+        return CatalogError(f"{self.path}: invalid TOML: {message}")
+
+    def error(
+        self,
+        where: str,
+        what: str,
+        table: tuple[str, ...],
+        index: int | None = None,
+        *,
+        key: str | None = None,
+    ) -> CatalogError:
+        """A one-line error for `what` at `where`, with the line of `key` in that table if found."""
+        line = _find_line(self.text, table, index, key)
+        position = f"{self.path}:{line}" if line else self.path
+        return CatalogError(f"{position}: {where}: {what}")
+
+
+_HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY_RE = re.compile(
+    r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
+)
+
+
+def _dotted(name: str) -> tuple[str, ...]:
+    return tuple(
+        part.strip().strip("\"'") for part in re.split(r"\.(?=(?:[^\"']|\"[^\"]*\"|'[^']*')*$)", name)
+    )
+
+
+def _find_line(text: str, table: tuple[str, ...], index: int | None, key: str | None) -> int | None:
+    """Best effort: the line of `key` in `table` (the index-th of an array of tables), else the
+    line of that table's header, else None. Multi-line strings are skipped roughly."""
+    current: tuple[str, ...] = ()
+    arrays: dict[tuple[str, ...], int] = {}
+    header_line: int | None = None
+    in_string: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if in_string:
+            if line.count(in_string) % 2 == 1:
+                in_string = None
+            continue
+        header = _HEADER_RE.match(line)
+        if header:
+            current = _dotted(header[2])
+            if header[1] == "[[":
+                arrays[current] = arrays.get(current, -1) + 1
+            in_target = current == table and (index is None or arrays.get(table, -1) == index)
+            if in_target and header_line is None:
+                header_line = number
+            below = current[: len(table) + 1]
+            if (
+                key is not None
+                and below == (*table, key)
+                and (index is None or arrays.get(table, -1) == index)
+            ):
+                return number
+            continue
+        found = _KEY_RE.match(line)
+        if found and key is not None and _key_matches(current, table, index, arrays, _dotted(found[1]), key):
+            return number
+        for quote in ('"""', "'''"):
+            if line.count(quote) % 2 == 1:
+                in_string = quote
+                break
+    return header_line
+
+
+def _key_matches(
+    current: tuple[str, ...],
+    table: tuple[str, ...],
+    index: int | None,
+    arrays: dict[tuple[str, ...], int],
+    line_key: tuple[str, ...],
+    key: str,
+) -> bool:
+    if index is not None:
+        return current == table and arrays.get(table, -1) == index and line_key[0] == key
+    if len(current) > len(table) or table[: len(current)] != current:
+        return False
+    wanted = (*table[len(current) :], key)
+    return line_key[: len(wanted)] == wanted
