@@ -1,0 +1,305 @@
+"""Block and warning pages: fingerprints kept as data, matched against one HTTP answer.
+
+The fingerprints live in ``netaudit/data/blockpages.toml`` (after ooni/blocking-fingerprints):
+each names a product, where to look (the body, the page title, or one header), how to compare
+(contains, prefix, full, regexp), the pattern, and optionally the HTTP statuses it applies to.
+`match_block_page` returns the first fingerprint, in file order, that an answer matches.
+
+Matching is built for volume: patterns are compiled once per fingerprint set, and body
+fingerprints look at the first `BODY_WINDOW` characters only (block pages are small; a real
+site's 256 KiB page costs a few plain substring scans of 64 KiB, not of the whole page).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from netaudit.errors import InputError
+from netaudit.resources import package_data
+
+BODY_WINDOW = 64 * 1024
+"""Body fingerprints are matched against this many leading characters of the body."""
+
+TITLE_MAX = 512
+"""Longest title returned by `page_title` (characters, after collapsing whitespace)."""
+
+LOCATIONS = ("body", "title")
+"""Locations besides ``header.<name>``."""
+
+MATCHES = ("contains", "prefix", "full", "regexp")
+"""How a fingerprint's pattern is compared with the value at its location."""
+
+_FINGERPRINT_KEYS = {"name", "product", "location", "match", "pattern", "statuses", "source"}
+_REQUIRED_KEYS = ("name", "product", "location", "match", "pattern")
+_TOP_LEVEL = {"fingerprint", "dns"}
+_NAME = re.compile(r"[a-z0-9_.-]+")
+_HEADER_NAME = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]+")
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """One way to recognise a block page: `pattern` compared (`match`) with the value at `location`."""
+
+    product: str
+    location: str
+    match: str
+    pattern: str
+    statuses: tuple[int, ...] = ()
+    name: str = ""
+    source: str = ""
+
+    def describe(self) -> str:
+        """E.g. ``Squid (header x-squid-error starts with 'ERR_ACCESS_DENIED')`` for evidence."""
+        where = self.location.replace(".", " ", 1)
+        verb = {"contains": "contains", "prefix": "starts with", "full": "is", "regexp": "matches"}[
+            self.match
+        ]
+        return f"{self.product} ({where} {verb} {self.pattern!r})"
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def read_data_file(path: Path) -> tuple[dict[str, Any], str]:
+    """Parse a fingerprint TOML file strictly at the top level; return the document and its text.
+
+    Shared with `netaudit.probe.sinkhole`, which reads the ``[[dns]]`` tables of the same file.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such fingerprint file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read it ({exc})") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    for key in document:
+        if key not in _TOP_LEVEL:
+            raise InputError(f"{path}: unknown top-level key '{key}' (expected [[fingerprint]] or [[dns]])")
+    return document, text
+
+
+def table_lines(text: str, table: str) -> list[int]:
+    """Line numbers (1-based) of each ``[[table]]`` header, in order: where each entry starts."""
+    header = re.compile(rf"^[ \t]*\[\[[ \t]*{re.escape(table)}[ \t]*\]\]", re.MULTILINE)
+    return [text.count("\n", 0, m.start()) + 1 for m in header.finditer(text)]
+
+
+def entry_label(path: Path, lines: list[int], index: int, table: str, name: str = "") -> str:
+    """``file:line: table #n (name)`` for error messages."""
+    where = f"{path}:{lines[index]}" if index < len(lines) else str(path)
+    named = f" ({name})" if name else ""
+    return f"{where}: {table} #{index + 1}{named}"
+
+
+def _string(entry: Mapping[str, Any], key: str, label: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{label}: '{key}' must be a non-empty string")
+    return value
+
+
+def _parse_fingerprint(entry: Any, label: str) -> Fingerprint:
+    if not isinstance(entry, dict):
+        raise InputError(f"{label}: must be a table")
+    for key in entry:
+        if key not in _FINGERPRINT_KEYS:
+            raise InputError(
+                f"{label}: unknown key '{key}' (allowed: {', '.join(sorted(_FINGERPRINT_KEYS))})"
+            )
+    for key in _REQUIRED_KEYS:
+        if key not in entry:
+            raise InputError(f"{label}: missing '{key}'")
+    name = _string(entry, "name", label)
+    if not _NAME.fullmatch(name):
+        raise InputError(f"{label}: name '{name}' may use only a-z, 0-9, '_', '.' and '-'")
+    product = _string(entry, "product", label)
+    location = _string(entry, "location", label).strip().lower()
+    if location.startswith("header."):
+        if not _HEADER_NAME.fullmatch(location[7:]):
+            raise InputError(f"{label}: location '{location}' does not name a header")
+    elif location not in LOCATIONS:
+        raise InputError(f"{label}: location '{location}' is not body, title or header.<name>")
+    match = _string(entry, "match", label).strip().lower()
+    if match not in MATCHES:
+        raise InputError(f"{label}: match '{match}' is not one of {', '.join(MATCHES)}")
+    pattern = entry.get("pattern")
+    if not isinstance(pattern, str) or not pattern:
+        raise InputError(f"{label}: 'pattern' must be a non-empty string")
+    if match == "regexp":
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise InputError(f"{label}: pattern is not a valid regexp: {exc}") from None
+    statuses = entry.get("statuses", [])
+    if not isinstance(statuses, list) or not all(
+        isinstance(s, int) and not isinstance(s, bool) and 100 <= s <= 599 for s in statuses
+    ):
+        raise InputError(f"{label}: 'statuses' must be a list of HTTP status codes (100-599)")
+    source = entry.get("source", "")
+    if not isinstance(source, str):
+        raise InputError(f"{label}: 'source' must be a string")
+    return Fingerprint(product, location, match, pattern, tuple(statuses), name, source)
+
+
+@functools.lru_cache(maxsize=16)
+def _load(path: Path) -> tuple[Fingerprint, ...]:
+    document, text = read_data_file(path)
+    entries = document.get("fingerprint", [])
+    if not isinstance(entries, list):
+        raise InputError(f"{path}: 'fingerprint' must be an array of tables ([[fingerprint]])")
+    lines = table_lines(text, "fingerprint")
+    fingerprints: list[Fingerprint] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        name = entry.get("name", "") if isinstance(entry, dict) else ""
+        label = entry_label(path, lines, index, "fingerprint", name if isinstance(name, str) else "")
+        fingerprint = _parse_fingerprint(entry, label)
+        if fingerprint.name in seen:
+            raise InputError(f"{label}: name '{fingerprint.name}' is used twice")
+        seen.add(fingerprint.name)
+        fingerprints.append(fingerprint)
+    return tuple(fingerprints)
+
+
+def load_fingerprints(path: Path | None = None) -> tuple[Fingerprint, ...]:
+    """The fingerprints of `path` (default: the built-in ``blockpages.toml``), loaded once and cached.
+
+    Strict: an unknown key, location or match kind, a missing field, a duplicate name or a regexp
+    that does not compile raises `InputError` naming the file and the entry's line.
+    """
+    return _load(Path(path) if path is not None else package_data("blockpages.toml"))
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    fingerprint: Fingerprint
+    statuses: frozenset[int]
+    header: str | None  # the header name, or None for body/title
+    check: Callable[[str], bool]
+
+
+def _checker(fingerprint: Fingerprint) -> Callable[[str], bool]:
+    pattern = fingerprint.pattern
+    if fingerprint.match == "contains":
+        return lambda value: pattern in value
+    if fingerprint.match == "prefix":
+        return lambda value: value.startswith(pattern)
+    if fingerprint.match == "full":
+        return lambda value: value.strip() == pattern
+    compiled = re.compile(pattern)
+    return lambda value: compiled.search(value) is not None
+
+
+class _Matcher:
+    """A fingerprint set compiled for matching."""
+
+    def __init__(self, fingerprints: Iterable[Fingerprint]) -> None:
+        self.rules = tuple(
+            _Rule(
+                fp,
+                frozenset(fp.statuses),
+                fp.location[7:] if fp.location.startswith("header.") else None,
+                _checker(fp),
+            )
+            for fp in fingerprints
+        )
+        self.needs_title = any(fp.location == "title" for fp in fingerprints)
+
+    def match(self, status: int, headers: Mapping[str, str], body: str, title: str) -> Fingerprint | None:
+        if any(not key.islower() for key in headers):
+            headers = {key.lower(): value for key, value in headers.items()}
+        window = body[:BODY_WINDOW]
+        page: str | None = title or None
+        for rule in self.rules:
+            if rule.statuses and status not in rule.statuses:
+                continue
+            location = rule.fingerprint.location
+            if rule.header is not None:
+                value = headers.get(rule.header)
+                if value is None:
+                    continue
+            elif location == "body":
+                value = body if rule.fingerprint.match == "full" else window
+            else:
+                if page is None:
+                    page = page_title(window)
+                value = page
+            if rule.check(value):
+                return rule.fingerprint
+        return None
+
+
+@functools.lru_cache(maxsize=16)
+def _matcher(fingerprints: tuple[Fingerprint, ...]) -> _Matcher:
+    return _Matcher(fingerprints)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_matcher() -> _Matcher:
+    return _Matcher(load_fingerprints())
+
+
+def match_block_page(
+    status: int,
+    headers: Mapping[str, str],
+    body: str,
+    title: str = "",
+    *,
+    fingerprints: tuple[Fingerprint, ...] | None = None,
+) -> Fingerprint | None:
+    """The first fingerprint (in file order) this HTTP answer matches, or None.
+
+    `headers` are keyed by lower-case name (other keys are lowered here); `body` is the decoded
+    text (the first 256 KiB at most; body fingerprints see its first `BODY_WINDOW` characters);
+    `title` is the page title if the caller has it (else it is taken from the body when a title
+    fingerprint needs it). `fingerprints` defaults to the built-in set.
+    """
+    matcher = _default_matcher() if fingerprints is None else _matcher(tuple(fingerprints))
+    return matcher.match(status, headers, body, title)
+
+
+# --- the page title ---------------------------------------------------------------------------
+
+_TITLE_OPEN = re.compile(r"<title(?=[\s/>])", re.IGNORECASE)
+_TITLE_CLOSE = re.compile(r"</title\s*>", re.IGNORECASE)
+_TITLE_ATTEMPTS = 8
+_TITLE_TAG_MAX = 1024
+_TITLE_TEXT_MAX = 16 * 1024
+
+
+def page_title(body: str) -> str:
+    """The text of the page's first ``<title>``: entities unescaped, whitespace collapsed, "" if none.
+
+    Bounded work on any input: only the first few ``<title`` candidates are tried, the opening
+    tag may be `_TITLE_TAG_MAX` characters long and the title text `_TITLE_TEXT_MAX`; the result
+    is cut to `TITLE_MAX` characters.
+    """
+    position = 0
+    for _ in range(_TITLE_ATTEMPTS):
+        opening = _TITLE_OPEN.search(body, position)
+        if opening is None:
+            return ""
+        end_of_tag = body.find(">", opening.end(), opening.end() + _TITLE_TAG_MAX)
+        if end_of_tag < 0:
+            position = opening.end()
+            continue
+        start = end_of_tag + 1
+        closing = _TITLE_CLOSE.search(body, start, start + _TITLE_TEXT_MAX)
+        if closing is None:
+            return ""
+        text = " ".join(html.unescape(body[start : closing.start()]).split())
+        return text[:TITLE_MAX]
+    return ""
