@@ -1,2 +1,357 @@
-def main():
-    print("hi")
+"""The `netaudit` command: parse options, build the objects, call the library, pick a renderer, exit.
+
+This is the only module that knows click, prints, or exits.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from netaudit import __version__
+from netaudit.catalog import Catalog, load_catalog
+from netaudit.errors import ExitCode, InputError, NetauditError
+from netaudit.model import ProbeRun
+from netaudit.netconfig import NetConfig, build_netconfig
+from netaudit.output import write_atomic
+from netaudit.probe.engine import Prober
+from netaudit.render import CATALOG_RENDERERS, PLATFORM_RENDERERS, PROBE_RENDERERS, Format
+from netaudit.render.document import catalog_document, probe_document
+from netaudit.runner import run_probes
+from netaudit.targets import build_targets, load_input_file, read_input
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PASSWORD_ENV = "NETAUDIT_PROXY_PASSWORD"
+
+
+class CliError(click.ClickException):
+    """A library error shown as one line, with the exit code the error names."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # type: ignore[misc]
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"netaudit: error: {self.format_message()}", err=True)
+
+
+def reports_errors(command: F) -> F:
+    """Turn netaudit's own errors into one line on stderr and their exit code; never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except NetauditError as exc:
+            raise CliError(str(exc), int(exc.exit_code)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def catalog_option(command: F) -> F:
+    return click.option(
+        "--catalog",
+        "catalog_dirs",
+        multiple=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="NETAUDIT_CATALOG",
+        show_envvar=True,
+        help="A folder of platform files (*.toml) added to the built-in catalog; a platform with a built-in id "
+        "replaces it. Repeatable; in the variable, separate folders with ':'.",
+    )(command)
+
+
+def output_options(command: F) -> F:
+    command = click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write to FILE (atomically, once the work is done) instead of standard output.",
+    )(command)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice([f.value for f in Format]),
+        default=Format.TABLE.value,
+        show_default=True,
+        envvar="NETAUDIT_FORMAT",
+        show_envvar=True,
+        help="Output form.",
+    )(command)
+
+
+def network_options(command: F) -> F:
+    """The options that say how traffic leaves this machine; `probe` and `audit` share them."""
+    options = [
+        click.option(
+            "--proxy",
+            metavar="URL",
+            envvar="NETAUDIT_PROXY",
+            show_envvar=True,
+            help="Use this proxy: http://[user@]host:port. Default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY.",
+        ),
+        click.option(
+            "--proxy-user",
+            metavar="USER",
+            envvar="NETAUDIT_PROXY_USER",
+            show_envvar=True,
+            help=f"Authenticate to the proxy as USER; the password comes from {PASSWORD_ENV} "
+            "or, on a terminal, a prompt.",
+        ),
+        click.option(
+            "--pac",
+            metavar="URL|FILE",
+            envvar="NETAUDIT_PAC",
+            show_envvar=True,
+            help="Choose the proxy with this proxy auto-config file.",
+        ),
+        click.option("--no-proxy", is_flag=True, help="Go direct, ignoring proxy environment variables."),
+        click.option(
+            "--resolver",
+            metavar="IP[:PORT]",
+            envvar="NETAUDIT_RESOLVER",
+            show_envvar=True,
+            help="Ask this DNS server. Default: the system's resolver configuration.",
+        ),
+        click.option(
+            "--ca-bundle",
+            metavar="FILE",
+            envvar="NETAUDIT_CA_BUNDLE",
+            show_envvar=True,
+            help="What this workstation trusts. Default: REQUESTS_CA_BUNDLE / SSL_CERT_FILE, "
+            "else the operating system's store.",
+        ),
+        click.option(
+            "--public-roots",
+            metavar="FILE",
+            envvar="NETAUDIT_PUBLIC_ROOTS",
+            show_envvar=True,
+            help="The public web's roots, to spot TLS inspection. Default: the Mozilla bundle (certifi).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.1, max=600),
+            default=10.0,
+            show_default=True,
+            envvar="NETAUDIT_TIMEOUT",
+            show_envvar=True,
+            help="Deadline of each probe, in seconds.",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 1024),
+            default=32,
+            show_default=True,
+            envvar="NETAUDIT_CONCURRENCY",
+            show_envvar=True,
+            help="Probes run at once.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _netconfig(options: dict[str, Any]) -> NetConfig:
+    user = options["proxy_user"]
+    password = os.environ.get(PASSWORD_ENV)
+    wants_user = user or ("@" in (options["proxy"] or ""))
+    if wants_user and password is None and sys.stdin.isatty() and sys.stderr.isatty():
+        password = (
+            click.prompt("Proxy password", hide_input=True, err=True, default="", show_default=False) or None
+        )
+    return build_netconfig(
+        proxy=options["proxy"],
+        proxy_user=user,
+        proxy_password=password,
+        pac=options["pac"],
+        no_proxy=options["no_proxy"],
+        resolver=options["resolver"],
+        ca_bundle=options["ca_bundle"],
+        public_roots=options["public_roots"],
+        timeout=options["timeout"],
+        environ=os.environ,
+    )
+
+
+def _load_catalog(dirs: Sequence[Path]) -> Catalog:
+    expanded: list[Path] = []
+    for entry in dirs:
+        expanded += [Path(part) for part in str(entry).split(os.pathsep) if part]
+    return load_catalog(expanded)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+
+
+def _progress_sink(total: int) -> tuple[Callable[[Any], None], Callable[[], None]]:
+    """A progress bar on stderr when it is a terminal; nothing in a pipe or under cron."""
+    if not sys.stderr.isatty() or total == 0:
+        return (lambda _result: None), (lambda: None)
+    bar = click.progressbar(length=total, label="probing", file=sys.stderr, show_pos=True)
+    bar.__enter__()
+
+    def finish() -> None:
+        bar.__exit__(None, None, None)
+
+    return (lambda _result: bar.update(1)), finish
+
+
+EPILOG_MAIN = """\b
+Examples:
+  netaudit probe                          probe the whole built-in catalog
+  netaudit probe --platform linkedin      only LinkedIn's endpoints
+  netaudit catalog list                   what the catalog covers
+
+Exit codes: 0 ran, 1 findings (audit), 2 usage or input error,
+3 network settings unusable or output not writable, 130 interrupted.
+"""
+
+
+@click.group(epilog=EPILOG_MAIN, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="netaudit", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Audit whether social-media sites are reachable through this network's firewall and proxy."""
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  netaudit probe
+  netaudit probe www.linkedin.com https://x.com/
+  netaudit probe --platform facebook --platform x --format json -o probe.json
+  netaudit probe --input hosts.txt --proxy http://proxy.corp:3128 --proxy-user audit
+  NETAUDIT_PROXY_PASSWORD=... netaudit probe --proxy http://audit@proxy.corp:3128
+  netaudit probe --resolver 10.0.0.53 --timeout 5 --concurrency 64
+"""
+)
+@click.argument("targets", nargs=-1, metavar="[URL|HOST]...")
+@click.option(
+    "--input",
+    "input_file",
+    metavar="FILE",
+    help="Read targets from FILE, one URL or host per line ('#' comments; '-' for standard input).",
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="ID",
+    help="Probe this catalog platform's endpoints (repeatable).",
+)
+@catalog_option
+@network_options
+@output_options
+@reports_errors
+def probe(
+    targets: tuple[str, ...],
+    input_file: str | None,
+    platforms: tuple[str, ...],
+    catalog_dirs: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    concurrency: int,
+    **network: Any,
+) -> None:
+    """Probe URLs, hosts or the catalog and tell, for each, which layer blocks it.
+
+    With no targets, every endpoint of the catalog is probed. Each result has exactly one
+    status: reachable, inspected, dns_nxdomain, dns_sinkhole, dns_error, tcp_timeout,
+    tcp_refused, proxy_denied, proxy_auth_required, proxy_error, tls_reset, tls_untrusted,
+    block_page, http_error or timeout.
+    """
+    sites = _load_catalog(catalog_dirs)
+    entries = None
+    if input_file == "-":
+        entries = read_input("<stdin>", sys.stdin.read())
+    elif input_file is not None:
+        entries = load_input_file(input_file)
+    target_list = build_targets(sites, targets, entries, platforms)
+    if not target_list:
+        raise InputError("nothing to probe: the input named no targets")
+    config = _netconfig(network)
+    prober = Prober(config)
+    on_result, finish = _progress_sink(len(target_list))
+    try:
+        results = run_probes(prober, target_list, concurrency, on_result)
+    finally:
+        finish()
+    environment = {**config.describe(), "host": socket.gethostname()}
+    run = ProbeRun(
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        version=__version__,
+        environment=environment,
+        results=tuple(results),
+    )
+    _emit(PROBE_RENDERERS[Format(fmt)](probe_document(run)), output)
+
+
+@cli.group()
+def catalog() -> None:
+    """Show the site catalog: the platforms and endpoints netaudit probes."""
+
+
+@catalog.command(
+    "list",
+    epilog="""\b
+Examples:
+  netaudit catalog list
+  netaudit catalog list --catalog ./my-checks --format json
+""",
+)
+@catalog_option
+@output_options
+@reports_errors
+def catalog_list(catalog_dirs: tuple[Path, ...], fmt: str, output: Path | None) -> None:
+    """List the platforms, with their endpoints per capability."""
+    loaded = _load_catalog(catalog_dirs)
+    _emit(CATALOG_RENDERERS[Format(fmt)](catalog_document(list(loaded.platforms.values()))), output)
+
+
+@catalog.command(
+    "show",
+    epilog="""\b
+Examples:
+  netaudit catalog show linkedin
+  netaudit catalog show twitter --format json
+""",
+)
+@click.argument("platform")
+@catalog_option
+@output_options
+@reports_errors
+def catalog_show(platform: str, catalog_dirs: tuple[Path, ...], fmt: str, output: Path | None) -> None:
+    """Show one platform's endpoints (by id or alias)."""
+    loaded = _load_catalog(catalog_dirs)
+    _emit(PLATFORM_RENDERERS[Format(fmt)](catalog_document([loaded.platform(platform)])), output)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        cli.main(prog_name="netaudit", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("netaudit: interrupted; nothing was written", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error worth a traceback.
+        sys.stderr.close()
+        sys.exit(ExitCode.OK)

@@ -15,7 +15,7 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     """A wrong option, a bad catalog/profile/input file, or an unusable argument."""
     ENVIRONMENT = 3
-    """The network settings could not be used (e.g. a PAC file that cannot be fetched) or the output could not be written."""
+    """The network settings cannot be used (e.g. an unreachable PAC file), or the output cannot be written."""
     INTERRUPTED = 130
     """Stopped with Ctrl-C; nothing was written."""
 

@@ -1,0 +1,292 @@
+"""Probe one target layer by layer along the path a browser would take, and name the first layer that fails."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from time import monotonic
+from urllib.parse import urljoin, urlsplit
+
+import dns.resolver
+
+from netaudit.errors import NetauditError
+from netaudit.model import DnsEvidence, HttpEvidence, Layer, ProbeResult, Route, Status, Target, TlsEvidence
+from netaudit.netconfig import NetConfig, ProxySpec
+from netaudit.probe import dns as dns_layer
+from netaudit.probe import proxy as proxy_layer
+from netaudit.probe import tcp as tcp_layer
+from netaudit.probe import tls as tls_layer
+from netaudit.probe.blockpages import match_block_page, page_title
+from netaudit.probe.classify import classify_answer
+from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure, Stopwatch
+from netaudit.probe.http import HttpAnswer, HttpProtocolError, build_request, read_body, read_head
+from netaudit.probe.stream import Stream, StreamClosed
+from netaudit.secrets import redact
+
+log = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@dataclass
+class _Trace:
+    """What one probe has seen so far; a failure at any layer keeps the evidence gathered before it."""
+
+    layer: Layer = Layer.DNS
+    route: Route = Route.DIRECT
+    proxy: ProxySpec | None = None
+    dns: DnsEvidence | None = None
+    tls: TlsEvidence | None = None
+    http: HttpEvidence | None = None
+    redirects: list[str] = field(default_factory=list)
+
+
+class Prober:
+    """Probes targets with one network configuration (one identity, one route)."""
+
+    def __init__(
+        self,
+        config: NetConfig,
+        *,
+        resolver: dns.resolver.Resolver | None = None,
+        stores: tls_layer.TrustStores | None = None,
+    ) -> None:
+        self.config = config
+        self.resolver = resolver or dns_layer.make_resolver(config.resolver)
+        self.stores = stores or tls_layer.TrustStores(config.ca_bundle, config.public_roots)
+        self.secrets = config.secrets()
+
+    def with_config(self, config: NetConfig) -> Prober:
+        """A prober for another identity or route that shares this one's resolver and trust stores."""
+        return Prober(config, resolver=self.resolver, stores=self.stores)
+
+    def probe(self, target: Target) -> ProbeResult:
+        """Probe `target`; never raises: every failure becomes a status with a detail."""
+        started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        deadline = Deadline(self.config.timeout)
+        watch = Stopwatch()
+        trace = _Trace()
+        try:
+            status, detail = self._follow(target, deadline, watch, trace)
+        except LayerFailure as failure:
+            status, detail = failure.status, failure.detail
+            trace.layer = failure.layer
+        except DeadlineExceeded:
+            status, detail = Status.TIMEOUT, self._stalled(trace)
+        except (TimeoutError, ssl.SSLError, OSError, StreamClosed, HttpProtocolError) as exc:
+            status, detail = self._broken(trace, exc)
+        except NetauditError as exc:
+            status, detail = Status.PROXY_ERROR, str(exc)
+            trace.layer = Layer.PROXY
+        except Exception as exc:  # the engine must never raise; a bug still yields a result
+            log.exception("unexpected error probing %s", target.url)
+            status, detail = (
+                Status.HTTP_ERROR,
+                f"netaudit could not probe this endpoint ({type(exc).__name__}: {exc})",
+            )
+        return ProbeResult(
+            id=target.id,
+            url=target.url,
+            platform=target.platform,
+            capability=target.capability,
+            status=status,
+            layer=trace.layer,
+            detail=redact(detail, self.secrets) or status.value,
+            route=trace.route,
+            proxy=trace.proxy.masked() if trace.proxy else None,
+            identity=trace.proxy.username if trace.proxy else None,
+            dns=trace.dns,
+            tls=trace.tls,
+            http=trace.http,
+            timings_ms=watch.timings,
+            elapsed_ms=watch.elapsed_ms(),
+            started_at=started_at,
+        )
+
+    def _follow(
+        self, target: Target, deadline: Deadline, watch: Stopwatch, trace: _Trace
+    ) -> tuple[Status, str]:
+        url = target.url
+        method = target.method
+        for hop in range(MAX_REDIRECTS + 1):
+            answer = self._fetch(url, method, deadline, watch, trace)
+            text = answer.text()
+            title = page_title(text)
+            location = answer.headers.get("location", "")
+            fingerprint = match_block_page(answer.status, answer.headers, text, title)
+            trace.http = HttpEvidence(
+                status=answer.status,
+                title=title,
+                location=location,
+                server=answer.headers.get("server", ""),
+                via=answer.headers.get("via", ""),
+                bytes_read=len(answer.body),
+                redirects=tuple(trace.redirects),
+                fingerprint=fingerprint.product if fingerprint else "",
+            )
+            if answer.status in _REDIRECTS and location and not fingerprint:
+                if hop == MAX_REDIRECTS:
+                    return Status.HTTP_ERROR, f"more than {MAX_REDIRECTS} redirects (last to {location})"
+                url = urljoin(url, location)
+                trace.redirects.append(url)
+                method = "GET" if answer.status == 303 else method
+                continue
+            verdict = classify_answer(target, answer.status, answer.headers, text, title)
+            if verdict.status is Status.REACHABLE and trace.tls and not trace.tls.verified_public:
+                return Status.INSPECTED, (
+                    f"{verdict.detail}, but TLS was intercepted: the certificate is issued by "
+                    f"{trace.tls.issuer}, trusted by this workstation and not by the public roots"
+                )
+            return verdict.status, verdict.detail
+        raise AssertionError("unreachable")
+
+    def _fetch(
+        self, url: str, method: str, deadline: Deadline, watch: Stopwatch, trace: _Trace
+    ) -> HttpAnswer:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        https = parts.scheme == "https"
+        port = parts.port or (443 if https else 80)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        proxy = self.config.proxy_for(url)
+        trace.route = Route.PROXY if proxy else Route.DIRECT
+        trace.proxy = proxy
+        trace.tls = None
+        stream: Stream
+        if proxy is None:
+            sock = self._direct(host, port, deadline, watch, trace)
+        elif https:
+            sock = self._tunnel(proxy, host, port, deadline, watch, trace)
+        else:
+            trace.layer = Layer.PROXY
+            trace.dns = DnsEvidence(name=host, resolver="the proxy", resolved_by_proxy=True)
+            started = monotonic()
+            request = build_request(method, url, parts.netloc, proxy_layer.basic_credentials(proxy))
+            sock, stream = proxy_layer.forward_request(proxy, request, deadline)
+            watch.lap("proxy", started)
+            return self._answer(stream, method, deadline, watch, trace, proxy=proxy, what=f"GET {url}")
+        if https:
+            sock = self._tls(sock, host, port, proxy, deadline, watch, trace)
+        trace.layer = Layer.HTTP
+        stream = Stream(sock, deadline)
+        authority = parts.netloc.rpartition("@")[2]
+        stream.send(build_request(method, path, authority))
+        return self._answer(stream, method, deadline, watch, trace)
+
+    def _direct(
+        self, host: str, port: int, deadline: Deadline, watch: Stopwatch, trace: _Trace
+    ) -> socket.socket:
+        trace.layer = Layer.DNS
+        started = monotonic()
+        try:
+            trace.dns, addresses = dns_layer.resolve(self.resolver, host, deadline)
+        finally:
+            watch.lap("dns", started)
+        trace.layer = Layer.TCP
+        started = monotonic()
+        try:
+            return tcp_layer.connect(addresses, port, deadline)
+        finally:
+            watch.lap("tcp", started)
+
+    def _tunnel(
+        self, proxy: ProxySpec, host: str, port: int, deadline: Deadline, watch: Stopwatch, trace: _Trace
+    ) -> socket.socket:
+        trace.layer = Layer.PROXY
+        trace.dns = DnsEvidence(name=host, resolver="the proxy", resolved_by_proxy=True)
+        started = monotonic()
+        try:
+            return proxy_layer.open_tunnel(proxy, host, port, deadline)
+        finally:
+            watch.lap("proxy", started)
+
+    def _tls(
+        self,
+        sock: socket.socket,
+        host: str,
+        port: int,
+        proxy: ProxySpec | None,
+        deadline: Deadline,
+        watch: Stopwatch,
+        trace: _Trace,
+    ) -> socket.socket:
+        trace.layer = Layer.TLS
+        started = monotonic()
+        try:
+            tls_sock, trace.tls = tls_layer.handshake(sock, host, self.stores, deadline)
+            return tls_sock
+        except LayerFailure as failure:
+            if failure.status is Status.TLS_UNTRUSTED:
+                trace.tls = self._peek(host, port, proxy, deadline)
+                if trace.tls and trace.tls.issuer:
+                    failure.detail += f" (issued by {trace.tls.issuer})"
+            raise
+        finally:
+            watch.lap("tls", started)
+
+    def _peek(self, host: str, port: int, proxy: ProxySpec | None, deadline: Deadline) -> TlsEvidence | None:
+        # Evidence for an untrusted certificate: who issued it. Best effort, inside the same deadline.
+        try:
+            if proxy is None:
+                addresses = dns_layer.resolve(self.resolver, host, deadline)[1]
+                sock = tcp_layer.connect(addresses, port, deadline)
+            else:
+                sock = proxy_layer.open_tunnel(proxy, host, port, deadline)
+            return tls_layer.peek_certificate(sock, host, self.stores, deadline)
+        except (LayerFailure, DeadlineExceeded, OSError):
+            return None
+
+    def _answer(
+        self,
+        stream: Stream,
+        method: str,
+        deadline: Deadline,
+        watch: Stopwatch,
+        trace: _Trace,
+        *,
+        proxy: ProxySpec | None = None,
+        what: str = "",
+    ) -> HttpAnswer:
+        trace.layer = Layer.HTTP
+        started = monotonic()
+        try:
+            answer = read_head(stream)
+            watch.lap("http", started)
+            if proxy is not None:
+                refusal = proxy_layer.proxy_refusal_of(answer, proxy, what)
+                if refusal:
+                    raise refusal
+            started = monotonic()
+            read_body(stream, answer, method)
+            watch.lap("transfer", started)
+            return answer
+        finally:
+            stream.sock.close()
+
+    @staticmethod
+    def _stalled(trace: _Trace) -> str:
+        where = {
+            Layer.DNS: "waiting for DNS",
+            Layer.TCP: "connecting",
+            Layer.PROXY: "waiting for the proxy",
+            Layer.TLS: "in the TLS handshake",
+            Layer.HTTP: "receiving the answer (a stalled or slow-drip transfer)",
+        }.get(trace.layer, "")
+        return f"the probe's deadline passed {where}".strip()
+
+    @staticmethod
+    def _broken(trace: _Trace, exc: BaseException) -> tuple[Status, str]:
+        if isinstance(exc, TimeoutError):
+            return Status.TIMEOUT, Prober._stalled(trace)
+        if isinstance(exc, ConnectionResetError):
+            return Status.TCP_REFUSED, f"the connection was reset at the {trace.layer} layer"
+        if isinstance(exc, StreamClosed):
+            return (
+                Status.HTTP_ERROR,
+                f"the server closed the connection without a complete answer ({trace.layer} layer)",
+            )
+        return Status.HTTP_ERROR, f"the answer could not be read: {exc}"

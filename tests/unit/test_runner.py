@@ -1,0 +1,54 @@
+"""The runner: every job runs, at most `concurrency` at once, results in input order."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from netaudit.model import Layer, ProbeResult, Route, Status, Target
+from netaudit.runner import run_probes
+
+
+class CountingProber:
+    """Stands in for a Prober: sleeps a little and records how many probes overlap."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.peak = 0
+        self.calls: list[str] = []
+
+    def probe(self, target: Target) -> ProbeResult:
+        with self.lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+            self.calls.append(target.id)
+        time.sleep(0.01 if int(target.id) % 3 else 0.03)
+        with self.lock:
+            self.running -= 1
+        return ProbeResult(
+            id=target.id,
+            url=target.url,
+            platform=None,
+            capability=None,
+            status=Status.REACHABLE,
+            layer=Layer.HTTP,
+            detail="ok",
+            route=Route.DIRECT,
+        )
+
+
+def test_runs_each_target_once_within_the_concurrency_limit() -> None:
+    prober: Any = CountingProber()
+    targets = [Target(id=str(n), url=f"https://t{n}.test/") for n in range(50)]
+    seen: list[str] = []
+    results = run_probes(prober, targets, concurrency=8, on_result=lambda result: seen.append(result.id))
+    assert [result.id for result in results] == [target.id for target in targets]
+    assert sorted(prober.calls) == sorted(target.id for target in targets)
+    assert sorted(seen) == sorted(target.id for target in targets)
+    assert prober.peak == 8
+
+
+def test_no_targets() -> None:
+    assert run_probes(CountingProber(), [], concurrency=4) == []  # type: ignore[arg-type]
