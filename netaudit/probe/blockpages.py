@@ -58,9 +58,7 @@ class Fingerprint:
     def describe(self) -> str:
         """E.g. ``Squid (header x-squid-error starts with 'ERR_ACCESS_DENIED')`` for evidence."""
         where = self.location.replace(".", " ", 1)
-        verb = {"contains": "contains", "prefix": "starts with", "full": "is", "regexp": "matches"}[
-            self.match
-        ]
+        verb = {"contains": "contains", "prefix": "starts with", "full": "is", "regexp": "matches"}[self.match]
         return f"{self.product} ({where} {verb} {self.pattern!r})"
 
 
@@ -113,9 +111,7 @@ def _parse_fingerprint(entry: Any, label: str) -> Fingerprint:
         raise InputError(f"{label}: must be a table")
     for key in entry:
         if key not in _FINGERPRINT_KEYS:
-            raise InputError(
-                f"{label}: unknown key '{key}' (allowed: {', '.join(sorted(_FINGERPRINT_KEYS))})"
-            )
+            raise InputError(f"{label}: unknown key '{key}' (allowed: {', '.join(sorted(_FINGERPRINT_KEYS))})")
     for key in _REQUIRED_KEYS:
         if key not in entry:
             raise InputError(f"{label}: missing '{key}'")

@@ -58,9 +58,7 @@ def classify_answer(target: Target, status: int, headers: dict[str, str], text: 
     if 200 <= status < 300 and _title_mismatch(target, title):
         words = " or ".join(f"'{word}'" for word in target.expect_title)
         shown = f"titled '{title}'" if title else "without a title"
-        return Verdict(
-            Status.BLOCK_PAGE, f"answered {status} with a page {shown}, not {words}: not the real site"
-        )
+        return Verdict(Status.BLOCK_PAGE, f"answered {status} with a page {shown}, not {words}: not the real site")
     return Verdict(Status.REACHABLE, f"answered {status}" + (f" '{title}'" if title else ""))
 
 

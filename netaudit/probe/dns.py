@@ -49,9 +49,7 @@ def resolve(resolver: dns.resolver.Resolver, name: str, deadline: Deadline) -> t
         try:
             lifetime = deadline.remaining()
         except DeadlineExceeded as exc:
-            raise LayerFailure(
-                Status.DNS_ERROR, Layer.DNS, f"no answer from {where} before the deadline"
-            ) from exc
+            raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"no answer from {where} before the deadline") from exc
         try:
             answer = resolver.resolve(name, rdtype, lifetime=lifetime, search=False)
         except dns.resolver.NXDOMAIN as exc:
@@ -67,9 +65,7 @@ def resolve(resolver: dns.resolver.Resolver, name: str, deadline: Deadline) -> t
         except dns.resolver.NoNameservers as exc:
             raise LayerFailure(Status.DNS_ERROR, Layer.DNS, _no_nameservers(exc, where, name)) from exc
         except (dns.exception.DNSException, OSError) as exc:
-            raise LayerFailure(
-                Status.DNS_ERROR, Layer.DNS, f"{where} could not resolve {name}: {exc}"
-            ) from exc
+            raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"{where} could not resolve {name}: {exc}") from exc
         answers += [rr.to_text() for rr in answer]
         if answers:
             break
@@ -78,9 +74,7 @@ def resolve(resolver: dns.resolver.Resolver, name: str, deadline: Deadline) -> t
         raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"{where} has no address (A/AAAA) for {name}")
     reasons = [sinkhole_reason(address) for address in answers]
     if all(reasons):
-        raise LayerFailure(
-            Status.DNS_SINKHOLE, Layer.DNS, f"{where} answers {name} with a sinkhole: {reasons[0]}"
-        )
+        raise LayerFailure(Status.DNS_SINKHOLE, Layer.DNS, f"{where} answers {name} with a sinkhole: {reasons[0]}")
     return evidence, [a for a, r in zip(answers, reasons, strict=True) if not r]
 
 

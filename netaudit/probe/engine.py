@@ -23,6 +23,7 @@ from netaudit.probe.blockpages import match_block_page, page_title
 from netaudit.probe.classify import classify_answer
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure, Stopwatch
 from netaudit.probe.http import HttpAnswer, HttpProtocolError, build_request, read_body, read_head
+from netaudit.probe.proxyauth import basic_credentials
 from netaudit.probe.stream import Stream, StreamClosed
 from netaudit.secrets import redact
 
@@ -107,9 +108,7 @@ class Prober:
             started_at=started_at,
         )
 
-    def _follow(
-        self, target: Target, deadline: Deadline, watch: Stopwatch, trace: _Trace
-    ) -> tuple[Status, str]:
+    def _follow(self, target: Target, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> tuple[Status, str]:
         url = target.url
         method = target.method
         for hop in range(MAX_REDIRECTS + 1):
@@ -144,9 +143,7 @@ class Prober:
             return verdict.status, verdict.detail
         raise AssertionError("unreachable")
 
-    def _fetch(
-        self, url: str, method: str, deadline: Deadline, watch: Stopwatch, trace: _Trace
-    ) -> HttpAnswer:
+    def _fetch(self, url: str, method: str, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> HttpAnswer:
         parts = urlsplit(url)
         host = parts.hostname or ""
         https = parts.scheme == "https"
@@ -165,7 +162,7 @@ class Prober:
             trace.layer = Layer.PROXY
             trace.dns = DnsEvidence(name=host, resolver="the proxy", resolved_by_proxy=True)
             started = monotonic()
-            request = build_request(method, url, parts.netloc, proxy_layer.basic_credentials(proxy))
+            request = build_request(method, url, parts.netloc, basic_credentials(proxy))
             sock, stream = proxy_layer.forward_request(proxy, request, deadline)
             watch.lap("proxy", started)
             return self._answer(stream, method, deadline, watch, trace, proxy=proxy, what=f"GET {url}")
@@ -177,9 +174,7 @@ class Prober:
         stream.send(build_request(method, path, authority))
         return self._answer(stream, method, deadline, watch, trace)
 
-    def _direct(
-        self, host: str, port: int, deadline: Deadline, watch: Stopwatch, trace: _Trace
-    ) -> socket.socket:
+    def _direct(self, host: str, port: int, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> socket.socket:
         trace.layer = Layer.DNS
         started = monotonic()
         try:

@@ -10,7 +10,8 @@ from netaudit.probe.stream import Stream, StreamClosed
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 256 * 1024
-USER_AGENT = f"netaudit/{__version__} (+social-media readiness audit)"
+# Browser-like enough that sites answer as they would a person, honest about who is asking.
+USER_AGENT = f"Mozilla/5.0 (compatible; netaudit/{__version__}; social-media readiness audit)"
 
 _STATUS_LINE = re.compile(rb"^HTTP/(\d)(?:\.(\d))? +(\d{3})(?: +([^\r\n]*))?\r?\n")
 
@@ -40,7 +41,9 @@ class HttpAnswer:
             return self.body.decode("utf-8", errors="replace")
 
 
-def build_request(method: str, target: str, host: str, extra: dict[str, str] | None = None) -> bytes:
+def build_request(
+    method: str, target: str, host: str, extra: dict[str, str] | None = None, *, keep_alive: bool = False
+) -> bytes:
     """An HTTP/1.1 request head; `target` is the path (origin form) or the absolute URL (proxy form)."""
     lines = [
         f"{method} {target} HTTP/1.1",
@@ -48,7 +51,7 @@ def build_request(method: str, target: str, host: str, extra: dict[str, str] | N
         f"User-Agent: {USER_AGENT}",
         "Accept: text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
         "Accept-Encoding: identity",
-        "Connection: close",
+        "Proxy-Connection: keep-alive" if keep_alive else "Connection: close",
     ]
     lines += [f"{name}: {value}" for name, value in (extra or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import socket
 import threading
@@ -12,6 +11,7 @@ from netaudit.netconfig import ProxySpec
 from netaudit.probe.blockpages import match_block_page, page_title
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure
 from netaudit.probe.http import HttpAnswer, HttpProtocolError, build_request, read_body, read_head
+from netaudit.probe.proxyauth import Handshake, basic_credentials, handshake_scheme
 from netaudit.probe.stream import Stream, StreamClosed
 from netaudit.probe.tcp import ConnectFailed, open_connection
 
@@ -51,14 +51,6 @@ def proxy_addresses(spec: ProxySpec) -> list[str]:
         return _address_cache[key]
 
 
-def basic_credentials(spec: ProxySpec) -> dict[str, str]:
-    """The Proxy-Authorization header for Basic authentication, when the spec has a user and password."""
-    if not spec.username or spec.password is None:
-        return {}
-    token = base64.b64encode(f"{spec.username}:{spec.password}".encode()).decode("ascii")
-    return {"Proxy-Authorization": f"Basic {token}"}
-
-
 def connect_to_proxy(spec: ProxySpec, deadline: Deadline) -> socket.socket:
     """A TCP connection to the proxy itself; failures are proxy_error."""
     try:
@@ -70,13 +62,53 @@ def connect_to_proxy(spec: ProxySpec, deadline: Deadline) -> socket.socket:
 
 
 def open_tunnel(spec: ProxySpec, host: str, port: int, deadline: Deadline) -> socket.socket:
-    """A CONNECT tunnel to host:port through the proxy, ready for TLS."""
+    """A CONNECT tunnel to host:port through the proxy, ready for TLS.
+
+    Basic credentials go with the first request; a proxy that offers only NTLM or Negotiate gets
+    the challenge-response exchange on one kept-alive connection, as a Windows browser does.
+    """
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    sock, stream, answer = _connect_request(spec, authority, basic_credentials(spec), deadline, keep_alive=False)
+    scheme = handshake_scheme(answer.headers.get("proxy-authenticate", "")) if answer.status == 407 else None
+    if scheme and spec.username and spec.password is not None:
+        sock.close()
+        handshake = Handshake(spec, scheme)
+        sock, stream, answer = _connect_request(spec, authority, handshake.first(), deadline, keep_alive=True)
+        reply = handshake.answer(answer.headers.get("proxy-authenticate", "")) if answer.status == 407 else None
+        if reply is not None:
+            _read_refusal_body(stream, answer, "CONNECT", deadline)
+            answer = _send_connect(sock, stream, spec, authority, reply, deadline, keep_alive=True)
+    if 200 <= answer.status < 300:
+        if stream.buffer:  # a proxy must not send anything after 200 to CONNECT
+            sock.close()
+            raise LayerFailure(Status.PROXY_ERROR, Layer.PROXY, "the proxy sent data after accepting CONNECT")
+        return sock
+    _read_refusal_body(stream, answer, "CONNECT", deadline)
+    sock.close()
+    raise refusal(answer, spec, f"CONNECT {authority}")
+
+
+def _connect_request(
+    spec: ProxySpec, authority: str, headers: dict[str, str], deadline: Deadline, *, keep_alive: bool
+) -> tuple[socket.socket, Stream, HttpAnswer]:
     sock = connect_to_proxy(spec, deadline)
     stream = Stream(sock, deadline)
-    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return sock, stream, _send_connect(sock, stream, spec, authority, headers, deadline, keep_alive=keep_alive)
+
+
+def _send_connect(
+    sock: socket.socket,
+    stream: Stream,
+    spec: ProxySpec,
+    authority: str,
+    headers: dict[str, str],
+    deadline: Deadline,
+    *,
+    keep_alive: bool,
+) -> HttpAnswer:
     try:
-        stream.send(build_request("CONNECT", authority, authority, basic_credentials(spec)))
-        answer = read_head(stream)
+        stream.send(build_request("CONNECT", authority, authority, headers, keep_alive=keep_alive))
+        return read_head(stream)
     except (DeadlineExceeded, TimeoutError) as exc:
         sock.close()
         raise LayerFailure(
@@ -89,14 +121,6 @@ def open_tunnel(spec: ProxySpec, host: str, port: int, deadline: Deadline) -> so
         raise LayerFailure(
             Status.PROXY_ERROR, Layer.PROXY, f"the proxy {spec.masked()} broke off CONNECT {authority}: {exc}"
         ) from exc
-    if 200 <= answer.status < 300:
-        if stream.buffer:  # a proxy must not send anything after 200 to CONNECT
-            sock.close()
-            raise LayerFailure(Status.PROXY_ERROR, Layer.PROXY, "the proxy sent data after accepting CONNECT")
-        return sock
-    _read_refusal_body(stream, answer, "CONNECT", deadline)
-    sock.close()
-    raise refusal(answer, spec, f"CONNECT {authority}")
 
 
 def forward_request(spec: ProxySpec, request: bytes, deadline: Deadline) -> tuple[socket.socket, Stream]:
@@ -107,20 +131,14 @@ def forward_request(spec: ProxySpec, request: bytes, deadline: Deadline) -> tupl
         stream.send(request)
     except (DeadlineExceeded, OSError) as exc:
         sock.close()
-        raise LayerFailure(
-            Status.PROXY_ERROR, Layer.PROXY, f"the proxy {spec.masked()} broke off: {exc}"
-        ) from exc
+        raise LayerFailure(Status.PROXY_ERROR, Layer.PROXY, f"the proxy {spec.masked()} broke off: {exc}") from exc
     return sock, stream
 
 
 def proxy_refusal_of(answer: HttpAnswer, spec: ProxySpec, what: str) -> LayerFailure | None:
     """For a forwarded plain-HTTP request: the proxy's own refusal, or None when the answer is the site's."""
     squid_error = answer.headers.get("x-squid-error", "")
-    if (
-        answer.status == 407
-        or (answer.status in (403, 502, 503, 504) and squid_error)
-        or answer.status in (502, 504)
-    ):
+    if answer.status == 407 or (answer.status in (403, 502, 503, 504) and squid_error) or answer.status in (502, 504):
         return refusal(answer, spec, what)
     return None
 
@@ -136,9 +154,7 @@ def refusal(answer: HttpAnswer, spec: ProxySpec, what: str) -> LayerFailure:
     if answer.status == 407:
         challenge = answer.headers.get("proxy-authenticate", "no challenge")
         if spec.username and spec.password is not None:
-            detail = (
-                f"the proxy {spec.masked()} rejected the credentials of user '{spec.username}' ({challenge})"
-            )
+            detail = f"the proxy {spec.masked()} rejected the credentials of user '{spec.username}' ({challenge})"
         elif spec.username:
             detail = f"the proxy {spec.masked()} wants a password for user '{spec.username}' ({challenge})"
         else:

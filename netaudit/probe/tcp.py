@@ -41,15 +41,11 @@ def open_connection(addresses: list[str], port: int, deadline: Deadline) -> sock
             ) from exc
         except ConnectionRefusedError:
             sock.close()
-            last = ConnectFailed(
-                Status.TCP_REFUSED, f"{_where(address, port)} refused the connection (reset)"
-            )
+            last = ConnectFailed(Status.TCP_REFUSED, f"{_where(address, port)} refused the connection (reset)")
             continue
         except OSError as exc:
             sock.close()
-            reason = (
-                "unreachable (rejected with ICMP)" if exc.errno in _UNREACHABLE else exc.strerror or str(exc)
-            )
+            reason = "unreachable (rejected with ICMP)" if exc.errno in _UNREACHABLE else exc.strerror or str(exc)
             last = ConnectFailed(Status.TCP_REFUSED, f"{_where(address, port)}: {reason}")
             continue
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -7,9 +7,9 @@ workstation but not anchored publicly: someone inspects TLS (`inspected`), and t
 from __future__ import annotations
 
 import functools
-import warnings
 import socket
 import ssl
+import warnings
 from pathlib import Path
 
 import truststore
@@ -70,9 +70,7 @@ def _load_anchors(path: Path) -> _Anchors:
 
 
 def _anchor_key(cert: x509.Certificate) -> tuple[bytes, bytes]:
-    return cert.subject.public_bytes(), cert.public_key().public_bytes(
-        Encoding.DER, PublicFormat.SubjectPublicKeyInfo
-    )
+    return cert.subject.public_bytes(), cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
 def _client_context(ca_bundle: Path | None) -> ssl.SSLContext:
@@ -110,9 +108,7 @@ def handshake(
     return tls, evidence
 
 
-def peek_certificate(
-    sock: socket.socket, host: str, stores: TrustStores, deadline: Deadline
-) -> TlsEvidence | None:
+def peek_certificate(sock: socket.socket, host: str, stores: TrustStores, deadline: Deadline) -> TlsEvidence | None:
     """The certificate a server presents, without trusting it (evidence for tls_untrusted)."""
     try:
         sock.settimeout(min(deadline.remaining(), 2.0))
