@@ -1,0 +1,47 @@
+"""Shared pytest fixtures: the session-wide network lab for the integration tests.
+
+The lab needs root and network namespaces. Where the machine cannot run it the integration tests
+are skipped, except when NETAUDIT_REQUIRE_INTEGRATION=1 (CI sets it): then they fail, so CI can
+never skip them silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.netlab import Lab, LabError, build_lab, environment_problem
+
+REQUIRE_ENV = "NETAUDIT_REQUIRE_INTEGRATION"
+
+
+def integration_required() -> bool:
+    """True when the integration tests must run (CI)."""
+    return os.environ.get(REQUIRE_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+def _cannot_run(reason: str) -> None:
+    message = f"needs root and network namespaces: {reason}"
+    if integration_required():
+        pytest.fail(f"{message} ({REQUIRE_ENV}=1, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
+    """The running lab (built once per session, always torn down)."""
+    problem = environment_problem()
+    if problem:
+        _cannot_run(problem)
+    try:
+        running = build_lab()
+    except LabError as exc:
+        # The machine can run namespaces, so a lab that does not come up is a real failure.
+        pytest.fail(f"the network lab did not start: {exc}", pytrace=False)
+    request.addfinalizer(running.close)  # close() is idempotent: the finally below may run it first
+    try:
+        yield running
+    finally:
+        running.close()
