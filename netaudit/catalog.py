@@ -330,9 +330,7 @@ def _endpoint(source: _Source, table: Any, index: int, pid: str, counts: dict[Ca
     titles = _string_list(source, table, "expect_title", f"{where}.expect_title", loc, index)
     for title in titles:
         if not title.strip():
-            raise source.error(
-                f"{where}.expect_title", "titles must not be empty", loc, index, key="expect_title"
-            )
+            raise source.error(f"{where}.expect_title", "titles must not be empty", loc, index, key="expect_title")
     note = _string(source, table, "note", f"{where}.note", loc, index) if "note" in table else ""
     counts[capability] = counts.get(capability, 0) + 1
     return Endpoint(
@@ -450,9 +448,7 @@ def _check_keys(
 ) -> None:
     for key in table:
         if key not in allowed:
-            raise source.error(
-                where, f"unknown key '{key}' (allowed: {', '.join(allowed)})", loc, index, key=key
-            )
+            raise source.error(where, f"unknown key '{key}' (allowed: {', '.join(allowed)})", loc, index, key=key)
 
 
 def _check_required(
@@ -494,9 +490,7 @@ def _string_list(
         raise source.error(where, f"expected a list of strings, got {_describe(value)}", loc, index, key=key)
     for n, item in enumerate(value, start=1):
         if not isinstance(item, str):
-            raise source.error(
-                where, f"item {n}: expected a string, got {_describe(item)}", loc, index, key=key
-            )
+            raise source.error(where, f"item {n}: expected a string, got {_describe(item)}", loc, index, key=key)
     return tuple(value)
 
 
@@ -541,9 +535,7 @@ class _Source:
         at_end = _TOML_AT_END.search(message)
         if at_end:
             line = max(1, len(self.text.splitlines()))
-            return CatalogError(
-                f"{self.path}:{line}: invalid TOML: {message[: at_end.start()]} (at end of file)"
-            )
+            return CatalogError(f"{self.path}:{line}: invalid TOML: {message[: at_end.start()]} (at end of file)")
         return CatalogError(f"{self.path}: invalid TOML: {message}")
 
     def error(
@@ -562,15 +554,11 @@ class _Source:
 
 
 _HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY_RE = re.compile(
-    r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
-)
+_KEY_RE = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
 
 
 def _dotted(name: str) -> tuple[str, ...]:
-    return tuple(
-        part.strip().strip("\"'") for part in re.split(r"\.(?=(?:[^\"']|\"[^\"]*\"|'[^']*')*$)", name)
-    )
+    return tuple(part.strip().strip("\"'") for part in re.split(r"\.(?=(?:[^\"']|\"[^\"]*\"|'[^']*')*$)", name))
 
 
 def _find_line(text: str, table: tuple[str, ...], index: int | None, key: str | None) -> int | None:
@@ -594,11 +582,7 @@ def _find_line(text: str, table: tuple[str, ...], index: int | None, key: str | 
             if in_target and header_line is None:
                 header_line = number
             below = current[: len(table) + 1]
-            if (
-                key is not None
-                and below == (*table, key)
-                and (index is None or arrays.get(table, -1) == index)
-            ):
+            if key is not None and below == (*table, key) and (index is None or arrays.get(table, -1) == index):
                 return number
             continue
         found = _KEY_RE.match(line)

@@ -45,9 +45,7 @@ PAC_FETCH_TIMEOUT = 15.0
 PROXY_SCHEMES = ("http", "https")
 """Proxy URL schemes netaudit accepts; an ``https`` proxy is recorded and left to the engine."""
 
-PASSWORD_IN_URL = (
-    "--proxy: do not put the password in the URL; give --proxy-user and set NETAUDIT_PROXY_PASSWORD"
-)
+PASSWORD_IN_URL = "--proxy: do not put the password in the URL; give --proxy-user and set NETAUDIT_PROXY_PASSWORD"
 
 _HOSTNAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
 _USER_SAFE = "!$&'()*+,;=-._~"
@@ -544,8 +542,7 @@ def parse_pac_answer(value: str, *, host: str = "", source: str = "the PAC file"
     subject = f" for {host}" if host else ""
     if socks:
         raise ProxyUnsupported(
-            f"{source} sends{subject} only to SOCKS proxies ({'; '.join(socks)}); netaudit speaks to "
-            "HTTP proxies"
+            f"{source} sends{subject} only to SOCKS proxies ({'; '.join(socks)}); netaudit speaks to HTTP proxies"
         )
     if unknown:
         raise ProxyLookupError(f"{source} returned{subject} no usable entry: {'; '.join(unknown)[:200]!r}")
@@ -898,9 +895,7 @@ def build_netconfig(
     user = proxy_user or None
     if user is not None and ":" in user:
         # Basic authentication cannot carry a ':' in the user name; most likely "user:password".
-        raise InputError(
-            "--proxy-user: a user name cannot contain ':'; set the password in NETAUDIT_PROXY_PASSWORD"
-        )
+        raise InputError("--proxy-user: a user name cannot contain ':'; set the password in NETAUDIT_PROXY_PASSWORD")
     spec: ProxySpec | None = None
     router: _Router
     if no_proxy:

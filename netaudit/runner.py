@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Protocol
 
 from netaudit.model import ProbeResult, Target
-from netaudit.probe.engine import Prober
-
-Job = tuple[Prober, Target]
 
 
-def run_jobs(jobs: Sequence[Job], concurrency: int) -> Iterator[ProbeResult]:
-    """Probe every (prober, target) pair, at most `concurrency` at once; yields in completion order.
+class Probes(Protocol):
+    """Anything that probes a target (the engine's Prober; a stand-in in tests)."""
+
+    def probe(self, target: Target) -> ProbeResult: ...
+
+
+@dataclass(frozen=True)
+class Job:
+    """One probe to make: `key` tells the caller which job a result answers."""
+
+    key: Hashable
+    prober: Probes
+    target: Target
+
+
+def run_jobs(jobs: Sequence[Job], concurrency: int) -> Iterator[tuple[Hashable, ProbeResult]]:
+    """Probe every job, at most `concurrency` at once; yields (key, result) in completion order.
 
     Work is handed out as threads free up (no pre-chunking), so silently dropped endpoints,
     which each cost a whole deadline, cost the run about ceil(dropped / concurrency) deadlines.
@@ -20,38 +34,39 @@ def run_jobs(jobs: Sequence[Job], concurrency: int) -> Iterator[ProbeResult]:
     if not jobs:
         return
     workers = max(1, min(concurrency, len(jobs)))
-    pending: set[Future[ProbeResult]] = set()
     queue = iter(jobs)
+    pending: dict[Future[ProbeResult], Hashable] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
-        try:
-            for prober, target in queue:
-                pending.add(pool.submit(prober.probe, target))
+
+        def top_up() -> None:
+            for job in queue:
+                pending[pool.submit(job.prober.probe, job.target)] = job.key
                 if len(pending) >= workers * 2:
-                    break
+                    return
+
+        try:
+            top_up()
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield future.result()
-                for prober, target in queue:
-                    pending.add(pool.submit(prober.probe, target))
-                    if len(pending) >= workers * 2:
-                        break
+                    yield pending.pop(future), future.result()
+                top_up()
         finally:
             for future in pending:
                 future.cancel()
 
 
 def run_probes(
-    prober: Prober,
+    prober: Probes,
     targets: Sequence[Target],
     concurrency: int,
     on_result: Callable[[ProbeResult], None] | None = None,
 ) -> list[ProbeResult]:
     """Probe `targets` with one prober; results come back in the order of `targets`."""
-    order = {target.id: index for index, target in enumerate(targets)}
-    results = []
-    for result in run_jobs([(prober, target) for target in targets], concurrency):
+    results: list[ProbeResult | None] = [None] * len(targets)
+    for key, result in run_jobs([Job(i, prober, t) for i, t in enumerate(targets)], concurrency):
         if on_result:
             on_result(result)
-        results.append(result)
-    return sorted(results, key=lambda result: order.get(result.id, len(order)))
+        assert isinstance(key, int)
+        results[key] = result
+    return [result for result in results if result is not None]

@@ -11,9 +11,7 @@ from netaudit.catalog import Catalog
 from netaudit.errors import InputError
 from netaudit.model import Target
 
-_HOST = re.compile(
-    r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+$|^\[?[0-9A-Fa-f:.]+\]?$"
-)
+_HOST = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+$|^\[?[0-9A-Fa-f:.]+\]?$")
 
 
 def parse_target(text: str, catalog: Catalog, where: str) -> Target:
@@ -71,9 +69,7 @@ def build_targets(
     """Targets from arguments, input lines and platforms; the whole catalog when none of them is given."""
     if not arguments and input_entries is None and not platforms:
         return [Target.from_endpoint(endpoint) for endpoint in catalog.endpoints()]
-    targets = [
-        parse_target(text, catalog, f"argument {index}") for index, text in enumerate(arguments, start=1)
-    ]
+    targets = [parse_target(text, catalog, f"argument {index}") for index, text in enumerate(arguments, start=1)]
     targets += [parse_target(text, catalog, where) for where, text in input_entries or ()]
     if platforms:
         ids = [catalog.platform(name).id for name in platforms]

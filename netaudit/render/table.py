@@ -30,9 +30,7 @@ def render_probe(document: dict[str, Any]) -> str:
         ]
         for result in document["results"]
     ]
-    table = tabulate(
-        rows, headers=["endpoint", "status", "layer", "route", "ms", "detail"], tablefmt="simple"
-    )
+    table = tabulate(rows, headers=["endpoint", "status", "layer", "route", "ms", "detail"], tablefmt="simple")
     counts = Counter(result["status"] for result in document["results"])
     summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
     environment = document.get("environment", {})
@@ -46,9 +44,7 @@ def render_catalog(document: dict[str, Any]) -> str:
     rows = []
     for platform in document["platforms"]:
         counts = Counter(endpoint["capability"] for endpoint in platform["endpoints"])
-        rows.append(
-            [platform["id"], platform["name"], *[counts.get(c, 0) for c in capabilities], platform["source"]]
-        )
+        rows.append([platform["id"], platform["name"], *[counts.get(c, 0) for c in capabilities], platform["source"]])
     return tabulate(rows, headers=["platform", "name", *capabilities, "file"], tablefmt="simple") + "\n"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 from netaudit.model import Layer, ProbeResult, Route, Status, Target
 from netaudit.runner import run_probes
@@ -40,7 +39,7 @@ class CountingProber:
 
 
 def test_runs_each_target_once_within_the_concurrency_limit() -> None:
-    prober: Any = CountingProber()
+    prober = CountingProber()
     targets = [Target(id=str(n), url=f"https://t{n}.test/") for n in range(50)]
     seen: list[str] = []
     results = run_probes(prober, targets, concurrency=8, on_result=lambda result: seen.append(result.id))
@@ -51,4 +50,4 @@ def test_runs_each_target_once_within_the_concurrency_limit() -> None:
 
 
 def test_no_targets() -> None:
-    assert run_probes(CountingProber(), [], concurrency=4) == []  # type: ignore[arg-type]
+    assert run_probes(CountingProber(), [], concurrency=4) == []
