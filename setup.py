@@ -34,6 +34,7 @@ setup(
         "certifi",
         "cryptography>=42",
         "pyspnego>=0.10",
+        "tzdata",  # time-zone data where the system has none (Windows, slim images)
     ],
     extras_require={
         "test": [

@@ -81,6 +81,15 @@ class Catalog:
         """The platform ids, sorted."""
         return list(self.platforms)
 
+    def only(self, names: Iterable[str]) -> Catalog:
+        """A catalog of just the named platforms (ids or aliases); CatalogError for an unknown one."""
+        chosen = [self.platform(name) for name in names]
+        return Catalog(platforms={platform.id: platform for platform in chosen})
+
+    def names(self) -> dict[str, str]:
+        """Every accepted platform name (ids and aliases, lowercase) mapped to its id."""
+        return dict(self._names)
+
     def endpoint_ids(self) -> list[str]:
         """Every endpoint id, platform by platform, in file order."""
         return [e.id for e in self.endpoints()]

@@ -12,21 +12,21 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from netaudit import __version__
-from netaudit.catalog import Catalog, load_catalog
 from netaudit.errors import ExitCode, InputError, NetauditError
-from netaudit.model import ProbeRun
-from netaudit.netconfig import NetConfig, build_netconfig
-from netaudit.output import write_atomic
-from netaudit.probe.engine import Prober
-from netaudit.render import CATALOG_RENDERERS, PLATFORM_RENDERERS, PROBE_RENDERERS, Format
-from netaudit.render.document import catalog_document, probe_document
-from netaudit.runner import run_probes
-from netaudit.targets import build_targets, load_input_file, read_input
+from netaudit.render.formats import Format
+
+if TYPE_CHECKING:
+    from netaudit.catalog import Catalog
+    from netaudit.model import PolicySet
+    from netaudit.netconfig import NetConfig
+
+# The library is imported inside the commands, so `netaudit --version`, `--help` and shell
+# completion start fast (the probe engine pulls in dnspython, cryptography and pyspnego).
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,6 +68,33 @@ def catalog_option(command: F) -> F:
         help="A folder of platform files (*.toml) added to the built-in catalog; a platform with a built-in id "
         "replaces it. Repeatable; in the variable, separate folders with ':'.",
     )(command)
+
+
+def profiles_option(command: F) -> F:
+    return click.option(
+        "--profiles",
+        "profile_paths",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        envvar="NETAUDIT_PROFILES",
+        show_envvar=True,
+        help="A profiles file or folder (repeatable; in the variable, separate with ':'). "
+        "Default: the built-in example organisation.",
+    )(command)
+
+
+def _split_paths(entries: Sequence[Path]) -> list[Path]:
+    expanded: list[Path] = []
+    for entry in entries:
+        expanded += [Path(part) for part in str(entry).split(os.pathsep) if part]
+    return expanded
+
+
+def _load_policy(paths: Sequence[Path], sites: Catalog) -> PolicySet:
+    from netaudit.policy import load_policy
+    from netaudit.resources import builtin_profiles_dir
+
+    return load_policy(_split_paths(paths) or [builtin_profiles_dir()], sites.names())
 
 
 def output_options(command: F) -> F:
@@ -162,13 +189,13 @@ def network_options(command: F) -> F:
 
 
 def _netconfig(options: dict[str, Any]) -> NetConfig:
+    from netaudit.netconfig import build_netconfig
+
     user = options["proxy_user"]
     password = os.environ.get(PASSWORD_ENV)
     wants_user = user or ("@" in (options["proxy"] or ""))
     if wants_user and password is None and sys.stdin.isatty() and sys.stderr.isatty():
-        password = (
-            click.prompt("Proxy password", hide_input=True, err=True, default="", show_default=False) or None
-        )
+        password = click.prompt("Proxy password", hide_input=True, err=True, default="", show_default=False) or None
     return build_netconfig(
         proxy=options["proxy"],
         proxy_user=user,
@@ -184,13 +211,14 @@ def _netconfig(options: dict[str, Any]) -> NetConfig:
 
 
 def _load_catalog(dirs: Sequence[Path]) -> Catalog:
-    expanded: list[Path] = []
-    for entry in dirs:
-        expanded += [Path(part) for part in str(entry).split(os.pathsep) if part]
-    return load_catalog(expanded)
+    from netaudit.catalog import load_catalog
+
+    return load_catalog(_split_paths(dirs))
 
 
 def _emit(text: str, output: Path | None) -> None:
+    from netaudit.output import write_atomic
+
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -212,6 +240,8 @@ def _progress_sink(total: int) -> tuple[Callable[[Any], None], Callable[[], None
 
 EPILOG_MAIN = """\b
 Examples:
+  netaudit audit                          audit the example profiles against this network
+  netaudit init ./profiles                write a starter profiles file to edit
   netaudit probe                          probe the whole built-in catalog
   netaudit probe --platform linkedin      only LinkedIn's endpoints
   netaudit catalog list                   what the catalog covers
@@ -273,6 +303,13 @@ def probe(
     tcp_refused, proxy_denied, proxy_auth_required, proxy_error, tls_reset, tls_untrusted,
     block_page, http_error or timeout.
     """
+    from netaudit.model import ProbeRun
+    from netaudit.probe.engine import Prober
+    from netaudit.render import PROBE_RENDERERS
+    from netaudit.render.document import probe_document
+    from netaudit.runner import run_probes
+    from netaudit.targets import build_targets, load_input_file, read_input
+
     sites = _load_catalog(catalog_dirs)
     entries = None
     if input_file == "-":
@@ -317,6 +354,9 @@ Examples:
 @reports_errors
 def catalog_list(catalog_dirs: tuple[Path, ...], fmt: str, output: Path | None) -> None:
     """List the platforms, with their endpoints per capability."""
+    from netaudit.render import CATALOG_RENDERERS
+    from netaudit.render.document import catalog_document
+
     loaded = _load_catalog(catalog_dirs)
     _emit(CATALOG_RENDERERS[Format(fmt)](catalog_document(list(loaded.platforms.values()))), output)
 
@@ -335,8 +375,198 @@ Examples:
 @reports_errors
 def catalog_show(platform: str, catalog_dirs: tuple[Path, ...], fmt: str, output: Path | None) -> None:
     """Show one platform's endpoints (by id or alias)."""
+    from netaudit.render import PLATFORM_RENDERERS
+    from netaudit.render.document import catalog_document
+
     loaded = _load_catalog(catalog_dirs)
     _emit(PLATFORM_RENDERERS[Format(fmt)](catalog_document([loaded.platform(platform)])), output)
+
+
+FAIL_ON = {
+    "never": frozenset[str](),
+    "gap": frozenset({"gap", "leak", "degraded"}),
+    "any": frozenset({"gap", "leak", "degraded", "inspected", "unknown"}),
+}
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  netaudit audit
+  netaudit audit --profiles ./profiles --profile staff --profile guests
+  NETAUDIT_PROXY_PASSWORD_STAFF=... netaudit audit --proxy http://proxy.corp:3128
+  netaudit audit --format json -o reports/audit.json --fail-on never
+"""
+)
+@profiles_option
+@click.option("--profile", "profile_names", multiple=True, metavar="NAME", help="Audit only this profile (repeatable).")
+@click.option("--platform", "platforms", multiple=True, metavar="ID", help="Audit only this platform (repeatable).")
+@catalog_option
+@network_options
+@output_options
+@click.option(
+    "--fail-on",
+    type=click.Choice(list(FAIL_ON)),
+    default="gap",
+    show_default=True,
+    envvar="NETAUDIT_FAIL_ON",
+    show_envvar=True,
+    help="Exit 1 when... gap: a gap, leak or degraded finding or missing rules (not ready); "
+    "any: also unknown or inspected; never: only errors change the exit code.",
+)
+@reports_errors
+def audit(
+    profile_paths: tuple[Path, ...],
+    profile_names: tuple[str, ...],
+    platforms: tuple[str, ...],
+    catalog_dirs: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    concurrency: int,
+    fail_on: str,
+    **network: Any,
+) -> None:
+    """Hold the access profiles against what the firewall and proxy really do.
+
+    Every catalog endpoint is probed once per identity (each profile's proxy user or proxy),
+    then each profile, platform and capability gets a finding: ok, gap (should work, is
+    blocked), leak (should be blocked, works), degraded, inspected or unknown. The report
+    answers who has access, what blocks it, and which rules are written down.
+    """
+    from netaudit.audit import run_audit
+    from netaudit.probe.engine import Prober
+    from netaudit.render import AUDIT_RENDERERS
+    from netaudit.render.document import audit_document
+
+    sites = _load_catalog(catalog_dirs)
+    policy = _load_policy(profile_paths, sites)
+    audited = sites.only(platforms) if platforms else sites
+    config = _netconfig(network)
+    prober = Prober(config)
+    total = len(audited.endpoints()) * max(1, len(profile_names or policy.profiles))
+    on_result, finish = _progress_sink(total)
+    try:
+        run = run_audit(
+            policy,
+            audited,
+            config,
+            prober.with_config,
+            profile_names=profile_names,
+            concurrency=concurrency,
+            environ=os.environ,
+            on_result=on_result,
+        )
+    finally:
+        finish()
+    _emit(AUDIT_RENDERERS[Format(fmt)](audit_document(run, audited.ids())), output)
+    failing = FAIL_ON[fail_on]
+    not_ready = fail_on != "never" and not run.readiness.ready
+    if not_ready or any(finding.finding.value in failing for finding in run.findings):
+        sys.exit(ExitCode.FINDINGS)
+
+
+@cli.group()
+def profiles() -> None:
+    """Show and check the access profiles: who should reach which platforms, under which rules."""
+
+
+@profiles.command(
+    "list",
+    epilog="""\b
+Examples:
+  netaudit profiles list
+  netaudit profiles list --profiles ./profiles --format json
+""",
+)
+@profiles_option
+@catalog_option
+@output_options
+@reports_errors
+def profiles_list(
+    profile_paths: tuple[Path, ...], catalog_dirs: tuple[Path, ...], fmt: str, output: Path | None
+) -> None:
+    """List the profiles with their identity, access and hours."""
+    from netaudit.render import PROFILES_RENDERERS
+    from netaudit.render.document import profiles_document
+
+    sites = _load_catalog(catalog_dirs)
+    policy = _load_policy(profile_paths, sites)
+    _emit(PROFILES_RENDERERS[Format(fmt)](profiles_document(policy, sites.ids())), output)
+
+
+@profiles.command(
+    "show",
+    epilog="""\b
+Examples:
+  netaudit profiles show staff
+  netaudit profiles show marketing --profiles ./profiles --format json
+""",
+)
+@click.argument("name")
+@profiles_option
+@catalog_option
+@output_options
+@reports_errors
+def profiles_show(
+    name: str, profile_paths: tuple[Path, ...], catalog_dirs: tuple[Path, ...], fmt: str, output: Path | None
+) -> None:
+    """Show one profile: effective access per platform and capability, hours and rules."""
+    from netaudit.audit import select_profiles
+    from netaudit.model import PolicySet
+    from netaudit.render import PROFILE_RENDERERS
+    from netaudit.render.document import profiles_document
+
+    sites = _load_catalog(catalog_dirs)
+    policy = _load_policy(profile_paths, sites)
+    (profile,) = select_profiles(policy, [name])
+    one = PolicySet(organization=policy.organization, profiles={name: profile}, sources=policy.sources)
+    _emit(PROFILE_RENDERERS[Format(fmt)](profiles_document(one, sites.ids())), output)
+
+
+@profiles.command(
+    "validate",
+    epilog="""\b
+Examples:
+  netaudit profiles validate
+  netaudit profiles validate ./profiles/corp.toml ./profiles/branch.toml
+""",
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@catalog_option
+@reports_errors
+def profiles_validate(paths: tuple[Path, ...], catalog_dirs: tuple[Path, ...]) -> None:
+    """Check profiles files: one line per problem (file, line, profile, field); exit 2 if any."""
+    from netaudit.policy import load_policy, validate_policy
+    from netaudit.resources import builtin_profiles_dir
+
+    sites = _load_catalog(catalog_dirs)
+    chosen = list(paths) or [builtin_profiles_dir()]
+    problems = validate_policy(chosen, sites.names())
+    if problems:
+        for problem in problems:
+            click.echo(f"netaudit: error: {problem}", err=True)
+        sys.exit(ExitCode.USAGE)
+    policy = load_policy(chosen, sites.names())
+    names = ", ".join(policy.profiles)
+    click.echo(f"ok: {len(policy.profiles)} profiles ({names}) of {policy.organization.name}")
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  netaudit init
+  netaudit init ./profiles
+"""
+)
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+@catalog_option
+@reports_errors
+def init(folder: Path, catalog_dirs: tuple[Path, ...]) -> None:
+    """Write a starter profiles file listing every catalog platform (never over an existing file)."""
+    from netaudit.starter import write_starter
+
+    path = write_starter(folder, _load_catalog(catalog_dirs))
+    click.echo(f"wrote {path}; edit it, then: netaudit profiles validate {path}")
 
 
 def main() -> None:

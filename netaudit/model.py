@@ -302,3 +302,69 @@ class PolicySet:
     organization: Organization
     profiles: dict[str, Profile] = field(hash=False)
     sources: tuple[str, ...] = ()
+
+
+# --- Audit ---
+# What `netaudit audit` concludes: findings per (profile, platform, capability) and readiness.
+
+
+class FindingKind(enum.StrEnum):
+    """How what the network does compares with what a profile says (DESIGN.md, "Assessment")."""
+
+    OK = "ok"
+    GAP = "gap"
+    LEAK = "leak"
+    DEGRADED = "degraded"
+    INSPECTED = "inspected"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Expected access against observed status for one profile, platform and capability."""
+
+    id: str
+    profile: str
+    platform: str
+    capability: Capability
+    finding: FindingKind
+    expected: AccessLevel
+    observed: str
+    endpoints: tuple[str, ...]
+    detail: str = ""
+    remediation: str = ""
+    probed_at: str = ""
+
+
+@dataclass(frozen=True)
+class ProfileReadiness:
+    """Whether one profile is ready for the rollout, and why not."""
+
+    profile: str
+    ready: bool
+    counts: dict[str, int] = field(default_factory=dict, hash=False)
+    missing_rules: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Overall readiness: ready when every profile is."""
+
+    ready: bool
+    profiles: tuple[ProfileReadiness, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    """The outcome of `netaudit audit`: intentions, observations, findings and readiness, in one object."""
+
+    version: str
+    started_at: str
+    finished_at: str
+    policy: PolicySet
+    environment: dict[str, str]
+    observations: tuple[ProbeResult, ...]
+    observation_profiles: tuple[tuple[str, ...], ...]
+    findings: tuple[Finding, ...]
+    readiness: Readiness

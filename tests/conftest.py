@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 
 from tests.netlab import Lab, LabError, build_lab, environment_problem
+from tests.netlab.squid import SquidPort
+
+HOURS_PORT = 3132
 
 REQUIRE_ENV = "NETAUDIT_REQUIRE_INTEGRATION"
 
@@ -29,6 +33,32 @@ def _cannot_run(reason: str) -> None:
     pytest.skip(message)
 
 
+def office_hours(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """A window of (almost) an hour, in local time, starting 2 to 3 hours from now, never crossing midnight.
+
+    The audit tests' profiles and the lab's time-ACL port share it: the suite runs well inside
+    the gap, so "now" is reliably outside the window.
+    """
+    now = now or datetime.now().astimezone()
+    start = (now + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    return start, start.replace(minute=59)
+
+
+def hours_port() -> SquidPort:
+    """A Basic-auth port that allows the web only during office_hours() (Squid's time ACL)."""
+    start, end = office_hours()
+    return SquidPort(
+        "hours",
+        HOURS_PORT,
+        acls=(f"acl office_hours time SMTWHFA {start:%H:%M}-{end:%H:%M}",),
+        access=(
+            "deny port_hours !authenticated",
+            "allow port_hours office_hours",
+            "deny port_hours",
+        ),
+    )
+
+
 @pytest.fixture(scope="session")
 def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     """The running lab (built once per session, always torn down)."""
@@ -36,7 +66,7 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     if problem:
         _cannot_run(problem)
     try:
-        running = build_lab()
+        running = build_lab(extra_proxy_ports=(hours_port(),))
     except LabError as exc:
         # The machine can run namespaces, so a lab that does not come up is a real failure.
         pytest.fail(f"the network lab did not start: {exc}", pytrace=False)

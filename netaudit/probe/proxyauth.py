@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-
-import spnego
-import spnego.exceptions
+from typing import Any
 
 from netaudit.netconfig import ProxySpec
 
@@ -46,8 +44,10 @@ class Handshake:
     """One NTLM/Negotiate exchange: the first token, then the answer to the proxy's challenge."""
 
     def __init__(self, spec: ProxySpec, scheme: str) -> None:
+        import spnego  # only a domain proxy needs it, and it is slow to import
+
         self.scheme = scheme
-        self.context = spnego.client(
+        self.context: Any = spnego.client(
             spec.username,
             spec.password,
             hostname=spec.host,
@@ -63,6 +63,8 @@ class Handshake:
         for part in challenge.split(","):
             name, _, token = part.strip().partition(" ")
             if name.lower() == self.scheme.lower() and token.strip():
+                import spnego.exceptions
+
                 try:
                     return self._header(self.context.step(base64.b64decode(token.strip())))
                 except (ValueError, spnego.exceptions.SpnegoError):

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from typing import Any
 
-from netaudit.render import json, table
+from netaudit.render import audit_table, json, profiles_table, table
+from netaudit.render.formats import Format
 
 Renderer = Callable[[dict[str, Any]], str]
-
-
-class Format(enum.StrEnum):
-    """Output forms of `probe` and `catalog`."""
-
-    TABLE = "table"
-    JSON = "json"
 
 
 PROBE_RENDERERS: dict[Format, Renderer] = {Format.TABLE: table.render_probe, Format.JSON: json.render}
 CATALOG_RENDERERS: dict[Format, Renderer] = {Format.TABLE: table.render_catalog, Format.JSON: json.render}
 PLATFORM_RENDERERS: dict[Format, Renderer] = {Format.TABLE: table.render_platform, Format.JSON: json.render}
+AUDIT_RENDERERS: dict[Format, Renderer] = {Format.TABLE: audit_table.render_audit, Format.JSON: json.render}
+PROFILES_RENDERERS: dict[Format, Renderer] = {Format.TABLE: profiles_table.render_profiles, Format.JSON: json.render}
+PROFILE_RENDERERS: dict[Format, Renderer] = {Format.TABLE: profiles_table.render_profile, Format.JSON: json.render}

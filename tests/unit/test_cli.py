@@ -57,8 +57,22 @@ def test_probe_json(runner: CliRunner, origin: tuple[str, Path]) -> None:
     assert set(document["environment"]) >= {"proxy", "resolver", "trust", "public_roots", "host"}
     (entry,) = document["results"]
     assert entry["status"] == "reachable" and entry["route"] == "direct"
-    assert set(entry) >= {"id", "url", "platform", "capability", "status", "layer", "detail", "route", "proxy",
-                          "dns", "tls", "http", "timings_ms", "elapsed_ms"}
+    assert set(entry) >= {
+        "id",
+        "url",
+        "platform",
+        "capability",
+        "status",
+        "layer",
+        "detail",
+        "route",
+        "proxy",
+        "dns",
+        "tls",
+        "http",
+        "timings_ms",
+        "elapsed_ms",
+    }
 
 
 def test_probe_table(runner: CliRunner, origin: tuple[str, Path]) -> None:
@@ -117,7 +131,9 @@ def test_bad_input_is_one_line_and_exit_2(runner: CliRunner, args: list[str], me
 
 
 def test_bad_catalog_file_names_file_and_line(runner: CliRunner, tmp_path: Path) -> None:
-    (tmp_path / "slack.toml").write_text('[platform]\nid = "slack"\nname = "Slack"\n\n[[endpoint]]\ncapabilty = "read"\n')
+    (tmp_path / "slack.toml").write_text(
+        '[platform]\nid = "slack"\nname = "Slack"\n\n[[endpoint]]\ncapabilty = "read"\n'
+    )
     result = runner.invoke(cli, ["catalog", "list", "--catalog", str(tmp_path)])
     assert result.exit_code == ExitCode.USAGE
     assert f"{tmp_path}/slack.toml:6:" in result.stderr

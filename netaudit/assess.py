@@ -1,0 +1,182 @@
+"""Hold what each profile should reach against what the network did: findings and readiness.
+
+Pure functions over loaded data: no probing, no clock of their own (each expectation is taken
+at the moment its probes ran, in the organisation's timezone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from netaudit.catalog import Catalog
+from netaudit.model import (
+    AccessLevel,
+    Capability,
+    Finding,
+    FindingKind,
+    Platform,
+    PolicySet,
+    ProbeResult,
+    Profile,
+    ProfileReadiness,
+    Readiness,
+    Status,
+)
+from netaudit.policy import missing_rules
+from netaudit.remediation import gap_remedy, leak_remedy
+from netaudit.schedule import describe_hours, expected_access
+
+# Statuses that mean the network keeps the user out; the others mean the test was inconclusive
+# (the site itself failing, a stalled transfer, credentials the proxy would not take).
+BLOCKING = frozenset(
+    {
+        Status.DNS_NXDOMAIN,
+        Status.DNS_SINKHOLE,
+        Status.TCP_TIMEOUT,
+        Status.TCP_REFUSED,
+        Status.PROXY_DENIED,
+        Status.PROXY_ERROR,
+        Status.TLS_RESET,
+        Status.TLS_UNTRUSTED,
+        Status.BLOCK_PAGE,
+    }
+)
+NOT_READY = (FindingKind.GAP, FindingKind.LEAK, FindingKind.DEGRADED)
+
+Observed = Mapping[str, ProbeResult]
+"""One identity's results by endpoint id."""
+
+
+def required_level(capability: Capability) -> AccessLevel:
+    """The access level a capability needs: posting needs `post`, everything else `read`."""
+    return AccessLevel.POST if capability is Capability.POST else AccessLevel.READ
+
+
+def assess(
+    policy: PolicySet,
+    catalog: Catalog,
+    observed: Mapping[str, Observed],
+    unavailable: Mapping[str, str],
+) -> tuple[list[Finding], Readiness]:
+    """Findings per (profile, platform, capability) and the readiness verdict.
+
+    `observed` maps a profile name to its identity's results; `unavailable` maps a profile name
+    to why it could not be probed (e.g. its password variable is unset): its findings are unknown.
+    """
+    tz = ZoneInfo(policy.organization.timezone)
+    findings = [
+        _Case(profile, platform, capability, observed.get(profile.name, {}), tz).finding(unavailable.get(profile.name))
+        for profile in policy.profiles.values()
+        for platform in catalog.platforms.values()
+        for capability in Capability
+        if any(endpoint.capability is capability for endpoint in platform.endpoints)
+    ]
+    return findings, readiness(policy, findings)
+
+
+@dataclass
+class _Case:
+    """One (profile, platform, capability) and the results of its endpoints."""
+
+    profile: Profile
+    platform: Platform
+    capability: Capability
+    observed: Observed
+    tz: ZoneInfo
+
+    def finding(self, unavailable: str | None) -> Finding:
+        ids = tuple(e.id for e in self.platform.endpoints if e.capability is self.capability)
+        results = [self.observed[i] for i in ids if i in self.observed]
+        configured = self.profile.access_to(self.platform.id)
+        if unavailable or len(results) < len(ids):
+            return self._make(ids, FindingKind.UNKNOWN, configured, "untested", unavailable or "not probed")
+        when = min(datetime.fromisoformat(result.started_at) for result in results)
+        level = expected_access(self.profile, self.platform.id, when, self.tz)
+        works = [r for r in results if r.status.works]
+        blocked = [r for r in results if r.status in BLOCKING]
+        inconclusive = [r for r in results if not r.status.works and r.status not in BLOCKING]
+        shown = (blocked or inconclusive or results)[0]
+
+        def make(kind: FindingKind, evidence: ProbeResult, remediation: str = "") -> Finding:
+            return self._make(
+                ids, kind, level, evidence.status.value, f"{evidence.id}: {evidence.detail}", remediation, when
+            )
+
+        if level < required_level(self.capability):
+            if works:
+                hours = self._outside_hours(configured, level)
+                name, profile = self.platform.name, self.profile.name
+                return make(FindingKind.LEAK, works[0], leak_remedy(works[0], profile, name, self.capability, hours))
+            return make(FindingKind.OK if not inconclusive else FindingKind.UNKNOWN, shown)
+        if not blocked and not inconclusive:
+            inspected = [r for r in works if r.status is Status.INSPECTED]
+            return make(FindingKind.INSPECTED if inspected else FindingKind.OK, (inspected or works)[0])
+        if not blocked:
+            return make(FindingKind.UNKNOWN, shown)
+        remedy = gap_remedy(blocked[0], self.profile.name, self.platform.name, self.capability)
+        if works or (self.capability is Capability.MEDIA and self._site_opens()):
+            return make(FindingKind.DEGRADED, blocked[0], remedy)
+        return make(FindingKind.GAP, blocked[0], remedy)
+
+    def _make(
+        self,
+        ids: tuple[str, ...],
+        kind: FindingKind,
+        expected: AccessLevel,
+        observed: str,
+        detail: str,
+        remediation: str = "",
+        when: datetime | None = None,
+    ) -> Finding:
+        return Finding(
+            id=f"{self.profile.name}.{self.platform.id}.{self.capability.value}",
+            profile=self.profile.name,
+            platform=self.platform.id,
+            capability=self.capability,
+            finding=kind,
+            expected=expected,
+            observed=observed,
+            endpoints=ids,
+            detail=detail,
+            remediation=remediation,
+            probed_at=when.isoformat() if when else "",
+        )
+
+    def _site_opens(self) -> bool:
+        reads = [e.id for e in self.platform.endpoints if e.capability is Capability.READ]
+        return any(self.observed[i].status.works for i in reads if i in self.observed)
+
+    def _outside_hours(self, configured: AccessLevel, level: AccessLevel) -> str:
+        needed = required_level(self.capability)
+        if configured >= needed > level:
+            return f" outside its hours ({'; '.join(describe_hours(self.profile.rules, self.tz))})"
+        return ""
+
+
+def readiness(policy: PolicySet, findings: list[Finding]) -> Readiness:
+    """Ready: no gap, leak or degraded finding, the rules say who owns it, when and what may be posted,
+    and the profile could be tested at all (a profile whose every check is unknown is not ready)."""
+    verdicts = []
+    for profile in policy.profiles.values():
+        own = [finding for finding in findings if finding.profile == profile.name]
+        counts = {kind.value: sum(1 for f in own if f.finding is kind) for kind in FindingKind}
+        missing = tuple(missing_rules(profile, policy.organization))
+        untested = counts[FindingKind.UNKNOWN.value]
+        reasons = [f"{counts[kind.value]} {kind.value}" for kind in NOT_READY if counts[kind.value]]
+        reasons += [
+            "no owner of social media named" if rule == "owner" else f"no {rule} rule written down" for rule in missing
+        ]
+        if own and untested == len(own):
+            reasons.append(f"could not be tested: {own[0].detail}")
+        elif untested:
+            reasons.append(f"{untested} could not be tested")
+        ready = not any(counts[kind.value] for kind in NOT_READY) and not missing and untested < max(1, len(own))
+        verdicts.append(
+            ProfileReadiness(
+                profile=profile.name, ready=ready, counts=counts, missing_rules=missing, reasons=tuple(reasons)
+            )
+        )
+    return Readiness(ready=all(verdict.ready for verdict in verdicts), profiles=tuple(verdicts))
