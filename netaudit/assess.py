@@ -50,6 +50,18 @@ Observed = Mapping[str, ProbeResult]
 """One identity's results by endpoint id."""
 
 
+def blocks(result: ProbeResult) -> bool:
+    """True when the result shows the network keeping the user out.
+
+    A proxy that could not be reached at all proves nothing about the sites behind it (this
+    vantage point may simply not be on that proxy's network): that is inconclusive, whereas a
+    proxy that answers 502/503/504 is the path failing, and counts as blocking.
+    """
+    if result.status is Status.PROXY_ERROR:
+        return result.http is not None and result.http.status is not None
+    return result.status in BLOCKING
+
+
 def required_level(capability: Capability) -> AccessLevel:
     """The access level a capability needs: posting needs `post`, everything else `read`."""
     return AccessLevel.POST if capability is Capability.POST else AccessLevel.READ
@@ -96,8 +108,8 @@ class _Case:
         when = min(datetime.fromisoformat(result.started_at) for result in results)
         level = expected_access(self.profile, self.platform.id, when, self.tz)
         works = [r for r in results if r.status.works]
-        blocked = [r for r in results if r.status in BLOCKING]
-        inconclusive = [r for r in results if not r.status.works and r.status not in BLOCKING]
+        blocked = [r for r in results if blocks(r)]
+        inconclusive = [r for r in results if not r.status.works and not blocks(r)]
         shown = (blocked or inconclusive or results)[0]
 
         def make(kind: FindingKind, evidence: ProbeResult, remediation: str = "") -> Finding:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import time
 
-from netaudit.model import Layer, Status
+from netaudit.model import DnsEvidence, HttpEvidence, Layer, Status
 
 
 class LayerFailure(Exception):
-    """A layer stopped the probe: the status it names, where, and why (never empty)."""
+    """A layer stopped the probe: the status it names, where, why (never empty), and the answer if any."""
 
-    def __init__(self, status: Status, layer: Layer, detail: str) -> None:
+    def __init__(self, status: Status, layer: Layer, detail: str, answer: HttpEvidence | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.layer = layer
         self.detail = detail or status.value
+        self.answer = answer
+        self.dns: DnsEvidence | None = None
 
 
 class DeadlineExceeded(Exception):

@@ -12,6 +12,8 @@ from netaudit.model import DnsEvidence, Layer, Status
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure
 from netaudit.probe.sinkhole import sinkhole_reason
 
+_RCODES = {Status.DNS_NXDOMAIN: "NXDOMAIN", Status.DNS_ERROR: "no usable answer"}
+
 
 def make_resolver(server: tuple[str, int] | None) -> dns.resolver.Resolver:
     """A resolver for `server` (ip, port), or one configured like the system's (/etc/resolv.conf)."""
@@ -43,8 +45,24 @@ def resolve(resolver: dns.resolver.Resolver, name: str, deadline: Deadline) -> t
     else:
         return DnsEvidence(name=name, resolver=where, answers=(name,), rcode="literal"), [name]
 
+    try:
+        answers = lookup(resolver, name, deadline)
+    except LayerFailure as failure:
+        failure.dns = DnsEvidence(name=name, resolver=where, rcode=_RCODES.get(failure.status, "no answer"))
+        raise
+    evidence = DnsEvidence(name=name, resolver=where, answers=tuple(answers), rcode="NOERROR")
+    reasons = [sinkhole_reason(address) for address in answers]
+    if all(reasons):
+        sinkhole = LayerFailure(Status.DNS_SINKHOLE, Layer.DNS, f"{where} answers {name} with a sinkhole: {reasons[0]}")
+        sinkhole.dns = evidence
+        raise sinkhole
+    return evidence, [a for a, r in zip(answers, reasons, strict=True) if not r]
+
+
+def lookup(resolver: dns.resolver.Resolver, name: str, deadline: Deadline) -> list[str]:
+    """The A (else AAAA) answers for `name`; LayerFailure with a dns_* status when there are none."""
+    where = describe_resolver(resolver)
     answers: list[str] = []
-    rcode = "NOERROR"
     for rdtype in ("A", "AAAA"):
         try:
             lifetime = deadline.remaining()
@@ -68,14 +86,8 @@ def resolve(resolver: dns.resolver.Resolver, name: str, deadline: Deadline) -> t
             raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"{where} could not resolve {name}: {exc}") from exc
         answers += [rr.to_text() for rr in answer]
         if answers:
-            break
-    evidence = DnsEvidence(name=name, resolver=where, answers=tuple(answers), rcode=rcode)
-    if not answers:
-        raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"{where} has no address (A/AAAA) for {name}")
-    reasons = [sinkhole_reason(address) for address in answers]
-    if all(reasons):
-        raise LayerFailure(Status.DNS_SINKHOLE, Layer.DNS, f"{where} answers {name} with a sinkhole: {reasons[0]}")
-    return evidence, [a for a, r in zip(answers, reasons, strict=True) if not r]
+            return answers
+    raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"{where} has no address (A/AAAA) for {name}")
 
 
 def _no_nameservers(exc: dns.resolver.NoNameservers, where: str, name: str) -> str:

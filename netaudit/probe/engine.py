@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 import ssl
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import monotonic
@@ -55,15 +57,42 @@ class Prober:
         *,
         resolver: dns.resolver.Resolver | None = None,
         stores: tls_layer.TrustStores | None = None,
+        proxy_addresses: dict[str, list[str]] | None = None,
     ) -> None:
         self.config = config
         self.resolver = resolver or dns_layer.make_resolver(config.resolver)
         self.stores = stores or tls_layer.TrustStores(config.ca_bundle, config.public_roots)
         self.secrets = config.secrets()
+        self._proxy_addresses = proxy_addresses if proxy_addresses is not None else {}
+        self._proxy_lock = threading.Lock()
 
     def with_config(self, config: NetConfig) -> Prober:
-        """A prober for another identity or route that shares this one's resolver and trust stores."""
-        return Prober(config, resolver=self.resolver, stores=self.stores)
+        """A prober for another identity or route that shares this one's resolver, trust and proxy lookups."""
+        return Prober(config, resolver=self.resolver, stores=self.stores, proxy_addresses=self._proxy_addresses)
+
+    def proxy_addresses(self, spec: ProxySpec, deadline: Deadline) -> list[str]:
+        """The proxy's addresses, looked up once per run: with --resolver when given (no sinkhole rule:
+        proxies live at private addresses), else as the system resolves names (hosts file included)."""
+        try:
+            ipaddress.ip_address(spec.host)
+            return [spec.host]
+        except ValueError:
+            pass
+        with self._proxy_lock:
+            if spec.host not in self._proxy_addresses:
+                try:
+                    if self.config.resolver is not None:
+                        found = dns_layer.lookup(self.resolver, spec.host, deadline)
+                    else:
+                        infos = socket.getaddrinfo(spec.host, spec.port, type=socket.SOCK_STREAM)
+                        found = list(dict.fromkeys(str(info[4][0]) for info in infos))
+                except (LayerFailure, OSError) as exc:
+                    reason = exc.detail if isinstance(exc, LayerFailure) else str(exc)
+                    raise LayerFailure(
+                        Status.PROXY_ERROR, Layer.PROXY, f"cannot resolve the proxy {spec.masked()}: {reason}"
+                    ) from exc
+                self._proxy_addresses[spec.host] = found
+            return self._proxy_addresses[spec.host]
 
     def probe(self, target: Target) -> ProbeResult:
         """Probe `target`; never raises: every failure becomes a status with a detail."""
@@ -76,6 +105,10 @@ class Prober:
         except LayerFailure as failure:
             status, detail = failure.status, failure.detail
             trace.layer = failure.layer
+            if failure.answer is not None:
+                trace.http = failure.answer
+            if failure.dns is not None:
+                trace.dns = failure.dns
         except DeadlineExceeded:
             status, detail = Status.TIMEOUT, self._stalled(trace)
         except (TimeoutError, ssl.SSLError, OSError, StreamClosed, HttpProtocolError) as exc:
@@ -163,7 +196,7 @@ class Prober:
             trace.dns = DnsEvidence(name=host, resolver="the proxy", resolved_by_proxy=True)
             started = monotonic()
             request = build_request(method, url, parts.netloc, basic_credentials(proxy))
-            sock, stream = proxy_layer.forward_request(proxy, request, deadline)
+            sock, stream = proxy_layer.forward_request(proxy, self.proxy_addresses(proxy, deadline), request, deadline)
             watch.lap("proxy", started)
             return self._answer(stream, method, deadline, watch, trace, proxy=proxy, what=f"GET {url}")
         if https:
@@ -195,7 +228,7 @@ class Prober:
         trace.dns = DnsEvidence(name=host, resolver="the proxy", resolved_by_proxy=True)
         started = monotonic()
         try:
-            return proxy_layer.open_tunnel(proxy, host, port, deadline)
+            return proxy_layer.open_tunnel(proxy, self.proxy_addresses(proxy, deadline), host, port, deadline)
         finally:
             watch.lap("proxy", started)
 
@@ -230,7 +263,7 @@ class Prober:
                 addresses = dns_layer.resolve(self.resolver, host, deadline)[1]
                 sock = tcp_layer.connect(addresses, port, deadline)
             else:
-                sock = proxy_layer.open_tunnel(proxy, host, port, deadline)
+                sock = proxy_layer.open_tunnel(proxy, self.proxy_addresses(proxy, deadline), host, port, deadline)
             return tls_layer.peek_certificate(sock, host, self.stores, deadline)
         except (LayerFailure, DeadlineExceeded, OSError):
             return None

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
-import threading
 
-from netaudit.model import Layer, Status
+from netaudit.model import HttpEvidence, Layer, Status
 from netaudit.netconfig import ProxySpec
 from netaudit.probe.blockpages import match_block_page, page_title
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure
@@ -27,53 +25,38 @@ _SQUID_ERRORS = {
     "ERR_GATEWAY_FAILURE": "the proxy could not reach the site",
 }
 
-_address_cache: dict[tuple[str, int], list[str]] = {}
-_address_lock = threading.Lock()
 
-
-def proxy_addresses(spec: ProxySpec) -> list[str]:
-    """The proxy's addresses (looked up once per run with the system's resolver)."""
-    try:
-        ipaddress.ip_address(spec.host)
-        return [spec.host]
-    except ValueError:
-        pass
-    key = (spec.host, spec.port)
-    with _address_lock:
-        if key not in _address_cache:
-            try:
-                infos = socket.getaddrinfo(spec.host, spec.port, type=socket.SOCK_STREAM)
-            except OSError as exc:
-                raise LayerFailure(
-                    Status.PROXY_ERROR, Layer.PROXY, f"cannot resolve the proxy {spec.masked()}: {exc}"
-                ) from exc
-            _address_cache[key] = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        return _address_cache[key]
-
-
-def connect_to_proxy(spec: ProxySpec, deadline: Deadline) -> socket.socket:
+def connect_to_proxy(spec: ProxySpec, addresses: list[str], deadline: Deadline) -> socket.socket:
     """A TCP connection to the proxy itself; failures are proxy_error."""
+    if spec.scheme != "http":
+        raise LayerFailure(
+            Status.PROXY_ERROR, Layer.PROXY, f"the proxy {spec.masked()} speaks {spec.scheme}; netaudit supports http"
+        )
     try:
-        return open_connection(proxy_addresses(spec), spec.port, deadline)
+        return open_connection(addresses, spec.port, deadline)
     except ConnectFailed as exc:
         raise LayerFailure(
             Status.PROXY_ERROR, Layer.PROXY, f"cannot reach the proxy {spec.masked()}: {exc.detail}"
         ) from exc
 
 
-def open_tunnel(spec: ProxySpec, host: str, port: int, deadline: Deadline) -> socket.socket:
+def open_tunnel(spec: ProxySpec, addresses: list[str], host: str, port: int, deadline: Deadline) -> socket.socket:
     """A CONNECT tunnel to host:port through the proxy, ready for TLS.
 
     Basic credentials go with the first request; a proxy that offers only NTLM or Negotiate gets
     the challenge-response exchange on one kept-alive connection, as a Windows browser does.
     """
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    sock, stream, answer = _connect_request(spec, authority, basic_credentials(spec), deadline, keep_alive=False)
+    sock, stream, answer = _connect_request(
+        spec, addresses, authority, basic_credentials(spec), deadline, keep_alive=False
+    )
     scheme = handshake_scheme(answer.headers.get("proxy-authenticate", "")) if answer.status == 407 else None
     if scheme and spec.username and spec.password is not None:
         sock.close()
         handshake = Handshake(spec, scheme)
-        sock, stream, answer = _connect_request(spec, authority, handshake.first(), deadline, keep_alive=True)
+        sock, stream, answer = _connect_request(
+            spec, addresses, authority, handshake.first(), deadline, keep_alive=True
+        )
         reply = handshake.answer(answer.headers.get("proxy-authenticate", "")) if answer.status == 407 else None
         if reply is not None:
             _read_refusal_body(stream, answer, "CONNECT", deadline)
@@ -89,9 +72,15 @@ def open_tunnel(spec: ProxySpec, host: str, port: int, deadline: Deadline) -> so
 
 
 def _connect_request(
-    spec: ProxySpec, authority: str, headers: dict[str, str], deadline: Deadline, *, keep_alive: bool
+    spec: ProxySpec,
+    addresses: list[str],
+    authority: str,
+    headers: dict[str, str],
+    deadline: Deadline,
+    *,
+    keep_alive: bool,
 ) -> tuple[socket.socket, Stream, HttpAnswer]:
-    sock = connect_to_proxy(spec, deadline)
+    sock = connect_to_proxy(spec, addresses, deadline)
     stream = Stream(sock, deadline)
     return sock, stream, _send_connect(sock, stream, spec, authority, headers, deadline, keep_alive=keep_alive)
 
@@ -123,9 +112,11 @@ def _send_connect(
         ) from exc
 
 
-def forward_request(spec: ProxySpec, request: bytes, deadline: Deadline) -> tuple[socket.socket, Stream]:
+def forward_request(
+    spec: ProxySpec, addresses: list[str], request: bytes, deadline: Deadline
+) -> tuple[socket.socket, Stream]:
     """Send a plain-HTTP request (absolute form) through the proxy; the caller reads the answer."""
-    sock = connect_to_proxy(spec, deadline)
+    sock = connect_to_proxy(spec, addresses, deadline)
     stream = Stream(sock, deadline)
     try:
         stream.send(request)
@@ -144,13 +135,22 @@ def proxy_refusal_of(answer: HttpAnswer, spec: ProxySpec, what: str) -> LayerFai
 
 
 def refusal(answer: HttpAnswer, spec: ProxySpec, what: str) -> LayerFailure:
-    """The status a proxy's non-2xx answer names."""
+    """The status a proxy's non-2xx answer names, with the answer as evidence."""
     code = f"{answer.status} {answer.reason}".strip()
     explained = _explain(answer)
     product = ""
-    fingerprint = match_block_page(answer.status, answer.headers, answer.text(), page_title(answer.text()))
+    title = page_title(answer.text())
+    fingerprint = match_block_page(answer.status, answer.headers, answer.text(), title)
     if fingerprint:
         product = f"; the page is a {fingerprint.product} block page"
+    evidence = HttpEvidence(
+        status=answer.status,
+        title=title,
+        server=answer.headers.get("server", ""),
+        via=answer.headers.get("via", ""),
+        bytes_read=len(answer.body),
+        fingerprint=fingerprint.product if fingerprint else "",
+    )
     if answer.status == 407:
         challenge = answer.headers.get("proxy-authenticate", "no challenge")
         if spec.username and spec.password is not None:
@@ -159,7 +159,7 @@ def refusal(answer: HttpAnswer, spec: ProxySpec, what: str) -> LayerFailure:
             detail = f"the proxy {spec.masked()} wants a password for user '{spec.username}' ({challenge})"
         else:
             detail = f"the proxy {spec.masked()} wants credentials ({challenge}); none were given"
-        return LayerFailure(Status.PROXY_AUTH_REQUIRED, Layer.PROXY, detail)
+        return LayerFailure(Status.PROXY_AUTH_REQUIRED, Layer.PROXY, detail, evidence)
     if answer.status >= 500:
         return LayerFailure(
             Status.PROXY_ERROR,
