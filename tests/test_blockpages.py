@@ -50,9 +50,7 @@ SAMPLES: list[tuple[str, int, dict[str, str], str, str]] = [
     (
         "squidGuard redirect",
         302,
-        {
-            "location": "http://proxy.corp/cgi-bin/squidGuard.cgi?clientaddr=10.0.0.5&clientname=&url=https://x.com/"
-        },
+        {"location": "http://proxy.corp/cgi-bin/squidGuard.cgi?clientaddr=10.0.0.5&clientname=&url=https://x.com/"},
         "",
         "squidGuard",
     ),
@@ -107,8 +105,7 @@ SAMPLES: list[tuple[str, int, dict[str, str], str, str]] = [
         "Zscaler page",
         403,
         {},
-        "<html><head><title>Internet Security by Zscaler</title></head>"
-        "<body>Sorry, you don't have permission</body>",
+        "<html><head><title>Internet Security by Zscaler</title></head><body>Sorry, you don't have permission</body>",
         "Zscaler",
     ),
     (
@@ -165,16 +162,14 @@ SAMPLES: list[tuple[str, int, dict[str, str], str, str]] = [
         "McAfee page",
         403,
         {},
-        "<html><head><title>McAfee Web Gateway - Notification - Blocked by URL filtering</title>"
-        "</head></html>",
+        "<html><head><title>McAfee Web Gateway - Notification - Blocked by URL filtering</title></head></html>",
         "McAfee Web Gateway",
     ),
     (
         "WatchGuard request",
         200,
         {},
-        "<html><body><h1>Request denied by WatchGuard HTTP Proxy</h1>"
-        "<p>Reason: category 'Social Web'</p></body>",
+        "<html><body><h1>Request denied by WatchGuard HTTP Proxy</h1><p>Reason: category 'Social Web'</p></body>",
         "WatchGuard",
     ),
     (
@@ -198,9 +193,7 @@ SAMPLES: list[tuple[str, int, dict[str, str], str, str]] = [
 @pytest.mark.parametrize(
     ("status", "headers", "body", "product"), [s[1:] for s in SAMPLES], ids=[s[0] for s in SAMPLES]
 )
-def test_sample_block_pages_are_recognised(
-    status: int, headers: dict[str, str], body: str, product: str
-) -> None:
+def test_sample_block_pages_are_recognised(status: int, headers: dict[str, str], body: str, product: str) -> None:
     found = match_block_page(status, headers, body, page_title(body))
     assert found is not None
     assert found.product == product
@@ -487,9 +480,7 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize(("content", "message"), BAD_FILES)
-def test_bad_fingerprint_files_are_refused_with_file_and_line(
-    tmp_path: Path, content: str, message: str
-) -> None:
+def test_bad_fingerprint_files_are_refused_with_file_and_line(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(InputError) as caught:

@@ -41,9 +41,7 @@ INVALID_MESSAGES = {
     "dotted-keys.toml": ":2: platform.name: must not be empty",
     "duplicate-endpoint.toml": ":15: endpoint 3: same method and url as endpoint 1 (GET https://example.com/)",
     "empty-name.toml": ":3: platform.name: must not be empty",
-    "endpoint-not-array.toml": (
-        ":5: top level: 'endpoint' must be an array of tables ([[endpoint]]), got a table"
-    ),
+    "endpoint-not-array.toml": (":5: top level: 'endpoint' must be an array of tables ([[endpoint]]), got a table"),
     "endpoint-subtable.toml": f":9: endpoint 1: unknown key 'headers' (allowed: {ENDPOINT_KEYS})",
     "id-mismatch.toml": (
         ":2: platform.id: 'id-mismach' does not match the file name 'id-mismatch.toml'"
@@ -57,13 +55,9 @@ INVALID_MESSAGES = {
     "non-utf8.toml": ":3: file: not UTF-8 text (byte 0xe9 at column 12); save it as UTF-8",
     "status-bool.toml": ":8: endpoint 1.expect_status: item 2: expected an integer, got a boolean (true)",
     "status-out-of-range.toml": ":8: endpoint 1.expect_status: 999 is not an HTTP status code (100-599)",
-    "status-wrong-type.toml": (
-        ":8: endpoint 1.expect_status: expected a list of integers, got a string ('200')"
-    ),
+    "status-wrong-type.toml": (":8: endpoint 1.expect_status: expected a list of integers, got a string ('200')"),
     "syntax-error.toml": ":7:5: invalid TOML: Expected '=' after a key in a key/value pair",
-    "title-wrong-type.toml": (
-        ":8: endpoint 1.expect_title: expected a list of strings, got a string ('Example')"
-    ),
+    "title-wrong-type.toml": (":8: endpoint 1.expect_title: expected a list of strings, got a string ('Example')"),
     "twitter.toml": ":3: platform.id: 'twitter' is already an alias of platform 'x' ({x})",
     "unclosed-array.toml": ":8: invalid TOML: Unclosed array (at end of file)",
     "unknown-endpoint-key.toml": f":14: endpoint 3: unknown key 'capabilty' (allowed: {ENDPOINT_KEYS})",
@@ -246,10 +240,7 @@ def test_alias_clash_between_user_folders_blames_the_later_file(tmp_path: Path) 
     with pytest.raises(CatalogError) as info:
         load_catalog([tmp_path / "a", tmp_path / "b"], builtin=False)
     first = tmp_path / "a" / "acme.toml"
-    assert (
-        str(info.value)
-        == f"{later}:4: platform.aliases: 'ac' is already an alias of platform 'acme' ({first})"
-    )
+    assert str(info.value) == f"{later}:4: platform.aliases: 'ac' is already an alias of platform 'acme' ({first})"
 
 
 def test_builtin_can_be_left_out() -> None:

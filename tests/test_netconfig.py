@@ -275,9 +275,7 @@ def test_environment_proxies_without_scheme_or_port() -> None:
     ],
 )
 def test_no_proxy(no_proxy: str, url: str, bypassed: bool) -> None:
-    config = env_config(
-        {"HTTPS_PROXY": "http://proxy:3128", "HTTP_PROXY": "http://proxy:3128", "NO_PROXY": no_proxy}
-    )
+    config = env_config({"HTTPS_PROXY": "http://proxy:3128", "HTTP_PROXY": "http://proxy:3128", "NO_PROXY": no_proxy})
     assert (config.proxy_for(url) is None) is bypassed
 
 
@@ -344,10 +342,7 @@ def test_describe_and_masked_do_not_depend_on_the_password(password: str) -> Non
     assert password in config.secrets()
 
     explicit = env_config({}, proxy="http://proxy.corp:3128", proxy_user="alice", proxy_password=password)
-    assert (
-        explicit.describe()
-        == env_config({}, proxy="http://alice@proxy.corp:3128", proxy_password="x").describe()
-    )
+    assert explicit.describe() == env_config({}, proxy="http://alice@proxy.corp:3128", proxy_password="x").describe()
     assert repr(explicit) == repr(
         env_config({}, proxy="http://proxy.corp:3128", proxy_user="alice", proxy_password="y")
     )
@@ -431,9 +426,7 @@ def test_failing_or_nonsense_pac_answers_are_lookup_errors(pac_file: Path) -> No
     config = env_config({}, pac=str(pac_file))
     with pytest.raises(ProxyLookupError, match=r"failed for boom\.test: .*kaboom"):
         config.proxy_for("https://boom.test/")
-    with pytest.raises(
-        ProxyLookupError, match=r"returned for garbage\.test no usable entry: 'NONSENSE here'"
-    ):
+    with pytest.raises(ProxyLookupError, match=r"returned for garbage\.test no usable entry: 'NONSENSE here'"):
         config.proxy_for("https://garbage.test/")
 
 
@@ -448,8 +441,7 @@ def test_proxy_user_applies_to_pac_proxies(pac_file: Path) -> None:
 def test_pac_answers_are_cached_per_scheme_and_host(tmp_path: Path) -> None:
     counting = tmp_path / "count.pac"
     counting.write_text(
-        "var calls = 0;\n"
-        'function FindProxyForURL(url, host) { calls++; return "PROXY p" + calls + ":3128"; }\n',
+        'var calls = 0;\nfunction FindProxyForURL(url, host) { calls++; return "PROXY p" + calls + ":3128"; }\n',
         encoding="utf-8",
     )
     config = env_config({}, pac=str(counting))
@@ -462,9 +454,7 @@ def test_pac_answers_are_cached_per_scheme_and_host(tmp_path: Path) -> None:
 
 def test_pac_lookups_are_thread_safe(pac_file: Path) -> None:
     config = env_config({}, pac=str(pac_file))
-    urls = [f"https://h{i % 16}.facebook.com/" for i in range(256)] + [
-        f"https://s{i}.example/" for i in range(64)
-    ]
+    urls = [f"https://h{i % 16}.facebook.com/" for i in range(256)] + [f"https://s{i}.example/" for i in range(64)]
     with ThreadPoolExecutor(max_workers=64) as pool:
         answers = list(pool.map(config.proxy_for, urls))
     assert answers[:256] == [ProxySpec("http", "proxy.corp", 3128)] * 256
@@ -476,9 +466,7 @@ def test_a_missing_pac_file_is_an_input_error(tmp_path: Path) -> None:
         env_config({}, pac=str(tmp_path / "nope.pac"))
 
 
-@pytest.mark.parametrize(
-    "js", ["function FindProxyForURL(url, host) {", "var x = 1;", "this is not javascript"]
-)
+@pytest.mark.parametrize("js", ["function FindProxyForURL(url, host) {", "var x = 1;", "this is not javascript"])
 def test_javascript_pypac_cannot_use_is_an_input_error_naming_the_file(tmp_path: Path, js: str) -> None:
     path = tmp_path / "broken.pac"
     path.write_text(js, encoding="utf-8")
@@ -532,9 +520,7 @@ def test_a_pac_url_is_fetched_once_and_used(pac_server: str) -> None:
 def test_pac_url_credentials_are_masked_and_secret(pac_server: str) -> None:
     url = pac_server.replace("http://", "http://wpad:pac%2Fpw@") + "/proxy.pac"
     config = env_config({}, pac=url)
-    assert (
-        config.describe()["proxy"] == f"pac ({pac_server.replace('http://', 'http://wpad:***@')}/proxy.pac)"
-    )
+    assert config.describe()["proxy"] == f"pac ({pac_server.replace('http://', 'http://wpad:***@')}/proxy.pac)"
     assert set(config.secrets()) == {"pac%2Fpw", "pac/pw"}
 
 
@@ -555,10 +541,7 @@ def test_an_unreachable_pac_url_is_an_environment_problem() -> None:
     # The port is closed now: nothing listens there.
     with pytest.raises(EnvironmentProblem) as caught:
         env_config({}, pac=f"http://127.0.0.1:{port}/proxy.pac", timeout=3)
-    assert (
-        str(caught.value)
-        == f"could not fetch the PAC file http://127.0.0.1:{port}/proxy.pac: connection refused"
-    )
+    assert str(caught.value) == f"could not fetch the PAC file http://127.0.0.1:{port}/proxy.pac: connection refused"
     assert caught.value.exit_code == 3
 
 

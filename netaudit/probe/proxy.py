@@ -161,16 +161,10 @@ def refusal(answer: HttpAnswer, spec: ProxySpec, what: str) -> LayerFailure:
             detail = f"the proxy {spec.masked()} wants credentials ({challenge}); none were given"
         return LayerFailure(Status.PROXY_AUTH_REQUIRED, Layer.PROXY, detail, evidence)
     if answer.status >= 500:
-        return LayerFailure(
-            Status.PROXY_ERROR,
-            Layer.PROXY,
-            f"the proxy {spec.masked()} answered {what} with {code}{explained}",
-        )
-    return LayerFailure(
-        Status.PROXY_DENIED,
-        Layer.PROXY,
-        f"the proxy {spec.masked()} refused {what} with {code}{explained}{product}",
-    )
+        detail = f"the proxy {spec.masked()} answered {what} with {code}{explained}"
+        return LayerFailure(Status.PROXY_ERROR, Layer.PROXY, detail, evidence)
+    detail = f"the proxy {spec.masked()} refused {what} with {code}{explained}{product}"
+    return LayerFailure(Status.PROXY_DENIED, Layer.PROXY, detail, evidence)
 
 
 def _explain(answer: HttpAnswer) -> str:

@@ -199,6 +199,12 @@ def test_findings_match_the_squid_configuration(
 def test_gap_remediation_names_host_port_layer_and_identity(audit: tuple[int, dict[str, Any], str]) -> None:
     found = _finding(audit[1], "marketing", "chirp", "post")
     assert found["observed"] == "proxy_denied"
+    (observation,) = [
+        o
+        for o in audit[1]["observations"]
+        if o["identity"] == "bob" and o["id"] == "chirp.post.1" and o["proxy"].endswith(":3128")
+    ]
+    assert observation["http"]["status"] == 403 and observation["http"]["fingerprint"] == "Squid"
     assert "denies CONNECT upload.social.test:443 for user bob" in found["remediation"]
     assert "profile marketing should post on Chirp" in found["remediation"]
 

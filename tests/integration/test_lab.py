@@ -36,8 +36,16 @@ class Curl:
 
 
 def curl(lab: Lab, url: str, *args: str, max_time: float = 8) -> Curl:
-    proc = lab.curl("--max-time", f"{max_time:g}", "--include", "--write-out",
-                    MARK + "%{http_code} %{http_connect}", *args, url, timeout=max_time + 10)
+    proc = lab.curl(
+        "--max-time",
+        f"{max_time:g}",
+        "--include",
+        "--write-out",
+        MARK + "%{http_code} %{http_connect}",
+        *args,
+        url,
+        timeout=max_time + 10,
+    )
     body, _, codes = proc.stdout.rpartition(MARK)
     code, connect = (int(x) for x in codes.split())
     return Curl(proc.returncode, code, connect, body, proc.stderr)
@@ -57,14 +65,17 @@ def test_system_resolver_is_the_lab(lab: Lab) -> None:
     assert proc.returncode == 0 and ORIGIN_OK in proc.stdout, proc
 
 
-@pytest.mark.parametrize(("name", "rcode", "addresses"), [
-    ("www", "NOERROR", [ORIGIN_OK]),
-    ("nxdomain", "NXDOMAIN", []),
-    ("sinkholed", "NOERROR", ["0.0.0.0"]),
-    ("sinkhole_private", "NOERROR", ["10.255.0.1"]),
-    ("sinkhole_loopback", "NOERROR", ["127.0.0.1"]),
-    ("dns_error", "REFUSED", []),
-])
+@pytest.mark.parametrize(
+    ("name", "rcode", "addresses"),
+    [
+        ("www", "NOERROR", [ORIGIN_OK]),
+        ("nxdomain", "NXDOMAIN", []),
+        ("sinkholed", "NOERROR", ["0.0.0.0"]),
+        ("sinkhole_private", "NOERROR", ["10.255.0.1"]),
+        ("sinkhole_loopback", "NOERROR", ["127.0.0.1"]),
+        ("dns_error", "REFUSED", []),
+    ],
+)
 def test_dns_answers(lab: Lab, name: str, rcode: str, addresses: list[str]) -> None:
     answer = query(lab.client_ns, lab.resolver, getattr(lab.hosts, name))
     assert (answer.rcode, answer.addresses) == (rcode, addresses)
@@ -225,8 +236,9 @@ def test_ntlm_port(lab: Lab) -> None:
     seen = curl(lab, lab.url(lab.hosts.www), "--proxy", lab.proxy_ntlm)
     assert seen.connect == 407, seen
     assert "Proxy-Authenticate: NTLM" in seen.body and "Basic" not in seen.body
-    ntlm = curl(lab, lab.url(lab.hosts.www), "--proxy", lab.proxy_ntlm, "--proxy-ntlm",
-                "--proxy-user", "CORP\\carol:any")
+    ntlm = curl(
+        lab, lab.url(lab.hosts.www), "--proxy", lab.proxy_ntlm, "--proxy-ntlm", "--proxy-user", "CORP\\carol:any"
+    )
     assert ntlm.code == 200, ntlm
 
 
@@ -234,8 +246,7 @@ def test_bump_port_inspects(lab: Lab) -> None:
     seen = curl(lab, lab.url(lab.hosts.www), "--proxy", lab.proxy_bump, "--verbose")
     assert seen.code == 200 and "Social Test" in seen.body, seen
     assert "issuer: O=Corp Inspection CA" in seen.stderr
-    public_only = curl(lab, lab.url(lab.hosts.www), "--proxy", lab.proxy_bump,
-                       "--cacert", str(lab.public_roots))
+    public_only = curl(lab, lab.url(lab.hosts.www), "--proxy", lab.proxy_bump, "--cacert", str(lab.public_roots))
     assert public_only.exit == 60, public_only
 
 

@@ -23,9 +23,21 @@ pytestmark = pytest.mark.integration
 
 SCHEMA = "netaudit/probe/1"
 STATUSES = {
-    "reachable", "inspected", "dns_nxdomain", "dns_sinkhole", "dns_error", "tcp_timeout", "tcp_refused",
-    "proxy_denied", "proxy_auth_required", "proxy_error", "tls_reset", "tls_untrusted", "block_page",
-    "http_error", "timeout",
+    "reachable",
+    "inspected",
+    "dns_nxdomain",
+    "dns_sinkhole",
+    "dns_error",
+    "tcp_timeout",
+    "tcp_refused",
+    "proxy_denied",
+    "proxy_auth_required",
+    "proxy_error",
+    "tls_reset",
+    "tls_untrusted",
+    "block_page",
+    "http_error",
+    "timeout",
 }
 WRONG_PASSWORD = "wrong-Secret-4711"
 PROBE_TIMEOUT = 4.0
@@ -47,18 +59,24 @@ def _password(user: str) -> Callable[[Lab], dict[str, str]]:
     return lambda lab: {"NETAUDIT_PROXY_PASSWORD": lab.users[user]}
 
 
-OPTION_SETS = {o.name: o for o in [
-    OptionSet("direct", lambda lab: ["--no-proxy"]),
-    OptionSet("slow", lambda lab: ["--no-proxy"], timeout=SLOW_TIMEOUT),
-    OptionSet("alice", lambda lab: ["--proxy", lab.proxy_auth, "--proxy-user", "alice"], _password("alice")),
-    OptionSet("bob", lambda lab: ["--proxy", lab.proxy_url(PROXY_AUTH_PORT, user="bob")], _password("bob")),
-    OptionSet("no-creds", lambda lab: ["--proxy", lab.proxy_auth]),
-    OptionSet("wrong-password", lambda lab: ["--proxy", lab.proxy_auth, "--proxy-user", "alice"],
-              lambda lab: {"NETAUDIT_PROXY_PASSWORD": WRONG_PASSWORD}),
-    OptionSet("guest", lambda lab: ["--proxy", lab.proxy_guest]),
-    OptionSet("bump", lambda lab: ["--proxy", lab.proxy_bump]),
-    OptionSet("dead-proxy", lambda lab: ["--proxy", lab.proxy_dead]),
-]}
+OPTION_SETS = {
+    o.name: o
+    for o in [
+        OptionSet("direct", lambda lab: ["--no-proxy"]),
+        OptionSet("slow", lambda lab: ["--no-proxy"], timeout=SLOW_TIMEOUT),
+        OptionSet("alice", lambda lab: ["--proxy", lab.proxy_auth, "--proxy-user", "alice"], _password("alice")),
+        OptionSet("bob", lambda lab: ["--proxy", lab.proxy_url(PROXY_AUTH_PORT, user="bob")], _password("bob")),
+        OptionSet("no-creds", lambda lab: ["--proxy", lab.proxy_auth]),
+        OptionSet(
+            "wrong-password",
+            lambda lab: ["--proxy", lab.proxy_auth, "--proxy-user", "alice"],
+            lambda lab: {"NETAUDIT_PROXY_PASSWORD": WRONG_PASSWORD},
+        ),
+        OptionSet("guest", lambda lab: ["--proxy", lab.proxy_guest]),
+        OptionSet("bump", lambda lab: ["--proxy", lab.proxy_bump]),
+        OptionSet("dead-proxy", lambda lab: ["--proxy", lab.proxy_dead]),
+    ]
+}
 
 
 @dataclass(frozen=True)
@@ -132,8 +150,10 @@ class Run:
     parse_error: str = ""
 
     def explain(self) -> str:
-        return (f"option set {self.options.name!r}: exit {self.returncode} after {self.elapsed:.1f}s\n"
-                f"--- stderr (tail) ---\n{self.stderr[-3000:]}\n--- stdout (head) ---\n{self.stdout[:3000]}")
+        return (
+            f"option set {self.options.name!r}: exit {self.returncode} after {self.elapsed:.1f}s\n"
+            f"--- stderr (tail) ---\n{self.stderr[-3000:]}\n--- stdout (head) ---\n{self.stdout[:3000]}"
+        )
 
     def result_for(self, url: str) -> dict[str, Any] | None:
         for result in (self.document or {}).get("results", []):
@@ -143,8 +163,7 @@ class Run:
 
 
 def _probe(lab: Lab, options: OptionSet, urls: list[str]) -> Run:
-    args = ["probe", *urls, "--format", "json", *lab.netaudit_base_args(timeout=options.timeout),
-            *options.args(lab)]
+    args = ["probe", *urls, "--format", "json", *lab.netaudit_base_args(timeout=options.timeout), *options.args(lab)]
     started = time.monotonic()
     proc = lab.run_netaudit(*args, env=options.env(lab), timeout=120)
     run = Run(options, urls, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)

@@ -18,10 +18,14 @@ from .lab import build_lab
 
 def main(argv: list[str] | None = None) -> int:
     """`up`: build the lab, print its facts and example commands, wait for Ctrl-C/SIGTERM, tear down."""
-    parser = argparse.ArgumentParser(prog="python -m tests.netlab", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "leftovers"],
-                        help="up: start the lab until Ctrl-C; leftovers: list what killed runs left")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.netlab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "command",
+        choices=["up", "leftovers"],
+        help="up: start the lab until Ctrl-C; leftovers: list what killed runs left",
+    )
     parser.add_argument("--clean", action="store_true", help="with leftovers: remove them")
     options = parser.parse_args(argv)
     if options.command == "leftovers":
@@ -37,10 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     with lab:
         print(json.dumps(lab.describe(), indent=2))
         base = " ".join(lab.netaudit_base_args())
-        print(f"\nTry:\n  ip netns exec {lab.client_ns} curl -v --cacert {lab.workstation_trust} "
-              f"{lab.url(lab.hosts.www)}\n"
-              f"  ip netns exec {lab.client_ns} {sys.executable} -m netaudit probe "
-              f"{lab.url(lab.hosts.www)} --format json {base}\n\nCtrl-C to tear down.", flush=True)
+        print(
+            f"\nTry:\n  ip netns exec {lab.client_ns} curl -v --cacert {lab.workstation_trust} "
+            f"{lab.url(lab.hosts.www)}\n"
+            f"  ip netns exec {lab.client_ns} {sys.executable} -m netaudit probe "
+            f"{lab.url(lab.hosts.www)} --format json {base}\n\nCtrl-C to tear down.",
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
         print("netlab: tearing down", flush=True)

@@ -35,8 +35,7 @@ class CertFiles:
 
 
 def _ca(name: str, key_type: trustme.KeyType = trustme.KeyType.ECDSA) -> trustme.CA:
-    return trustme.CA(organization_name=name, organization_unit_name="Netaudit integration lab",
-                      key_type=key_type)
+    return trustme.CA(organization_name=name, organization_unit_name="Netaudit integration lab", key_type=key_type)
 
 
 def make_certs(folder: Path) -> CertFiles:
@@ -64,10 +63,8 @@ def make_certs(folder: Path) -> CertFiles:
     os.chmod(files.corp_ca_key, 0o600)
     rogue.cert_pem.write_to_path(str(files.rogue_ca))
 
-    origin = public.issue_cert(*SERVER_IDENTITIES, common_name=f"*.{DOMAIN}",
-                               organization_name="Social Test Inc.")
+    origin = public.issue_cert(*SERVER_IDENTITIES, common_name=f"*.{DOMAIN}", organization_name="Social Test Inc.")
     origin.private_key_and_cert_chain_pem.write_to_path(str(files.origin_chain))
-    untrusted = rogue.issue_cert(*SERVER_IDENTITIES, common_name=f"*.{DOMAIN}",
-                                 organization_name="Not Social Test")
+    untrusted = rogue.issue_cert(*SERVER_IDENTITIES, common_name=f"*.{DOMAIN}", organization_name="Not Social Test")
     untrusted.private_key_and_cert_chain_pem.write_to_path(str(files.untrusted_chain))
     return files

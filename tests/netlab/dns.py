@@ -66,8 +66,9 @@ def write_hosts(path: Path, records: Mapping[str, str]) -> None:
     tmp.replace(path)
 
 
-def start_dnsmasq(namespace: str, listen: str, records: Mapping[str, str], folder: Path,
-                  timeout: float = 10.0) -> Dnsmasq:
+def start_dnsmasq(
+    namespace: str, listen: str, records: Mapping[str, str], folder: Path, timeout: float = 10.0
+) -> Dnsmasq:
     """Configure and start dnsmasq on listen:53 in the namespace; return once it answers."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o755)
@@ -77,34 +78,46 @@ def start_dnsmasq(namespace: str, listen: str, records: Mapping[str, str], folde
     write_hosts(extra_hosts_file, {})
     conf = folder / "dnsmasq.conf"
     log_file = folder / "dnsmasq.log"
-    conf.write_text("\n".join([
-        "# netaudit lab resolver",
-        "no-resolv",
-        "no-hosts",
-        "no-poll",
-        f"listen-address={listen}",
-        "bind-interfaces",
-        "port=53",
-        f"local=/{DOMAIN}/",  # names not in the hosts files are NXDOMAIN, never forwarded
-        f"server=/{BROKEN_DOMAIN}/#",  # "standard servers": there are none -> REFUSED
-        f"server=/{UNANSWERED_DOMAIN}/{DEAD_DNS_ADDR}",  # nothing listens there -> no answer
-        f"addn-hosts={hosts_file}",
-        f"addn-hosts={extra_hosts_file}",
-        "cache-size=10000",
-        "neg-ttl=1",
-        "local-ttl=1",
-        "dns-forward-max=1000",
-        "user=nobody",
-        "group=nogroup",
-        "log-queries",
-        f"log-facility={log_file}",
-        "",
-    ]), encoding="utf-8")
-    argv = ns_argv(namespace, ["dnsmasq", "--keep-in-foreground", f"--conf-file={conf}",
-                               f"--pid-file={folder / 'dnsmasq.pid'}"])
+    conf.write_text(
+        "\n".join(
+            [
+                "# netaudit lab resolver",
+                "no-resolv",
+                "no-hosts",
+                "no-poll",
+                f"listen-address={listen}",
+                "bind-interfaces",
+                "port=53",
+                f"local=/{DOMAIN}/",  # names not in the hosts files are NXDOMAIN, never forwarded
+                f"server=/{BROKEN_DOMAIN}/#",  # "standard servers": there are none -> REFUSED
+                f"server=/{UNANSWERED_DOMAIN}/{DEAD_DNS_ADDR}",  # nothing listens there -> no answer
+                f"addn-hosts={hosts_file}",
+                f"addn-hosts={extra_hosts_file}",
+                "cache-size=10000",
+                "neg-ttl=1",
+                "local-ttl=1",
+                "dns-forward-max=1000",
+                "user=nobody",
+                "group=nogroup",
+                "log-queries",
+                f"log-facility={log_file}",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    argv = ns_argv(
+        namespace, ["dnsmasq", "--keep-in-foreground", f"--conf-file={conf}", f"--pid-file={folder / 'dnsmasq.pid'}"]
+    )
     service = start_service("dnsmasq", argv, folder / "dnsmasq.out", extra_logs=[log_file])
-    server = Dnsmasq(service=service, conf=conf, hosts_file=hosts_file, extra_hosts_file=extra_hosts_file,
-                     namespace=namespace, listen=listen)
+    server = Dnsmasq(
+        service=service,
+        conf=conf,
+        hosts_file=hosts_file,
+        extra_hosts_file=extra_hosts_file,
+        namespace=namespace,
+        listen=listen,
+    )
     probe_name = next(iter(records))
 
     def answers() -> bool:
@@ -152,10 +165,10 @@ def query(namespace: str, server: str, name: str, timeout: float = 2.0) -> DnsAn
     addresses = []
     for _ in range(ancount):
         offset = _skip_name(data, offset)
-        rtype, _rclass, _ttl, rdlen = struct.unpack("!HHIH", data[offset:offset + 10])
+        rtype, _rclass, _ttl, rdlen = struct.unpack("!HHIH", data[offset : offset + 10])
         offset += 10
         if rtype == 1 and rdlen == 4:
-            addresses.append(socket.inet_ntoa(data[offset:offset + 4]))
+            addresses.append(socket.inet_ntoa(data[offset : offset + 4]))
         offset += rdlen
     return DnsAnswer(rcode=rcode, addresses=addresses, elapsed=elapsed)
 

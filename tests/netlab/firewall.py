@@ -14,8 +14,7 @@ TABLE = "netlab"
 
 def ruleset(drop: list[str], reject: list[str]) -> str:
     """The nft script for our table."""
-    lines = [f"table inet {TABLE} {{", "  chain input {",
-             "    type filter hook input priority filter; policy accept;"]
+    lines = [f"table inet {TABLE} {{", "  chain input {", "    type filter hook input priority filter; policy accept;"]
     lines += [f"    ip daddr {addr} meta l4proto tcp drop" for addr in drop]
     lines += [f"    ip daddr {addr} meta l4proto tcp reject with tcp reset" for addr in reject]
     lines += ["  }", "}", ""]

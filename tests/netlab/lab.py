@@ -159,8 +159,16 @@ class Lab:
 
     def netaudit_base_args(self, timeout: float = 4) -> list[str]:
         """The resolver and trust options every lab probe uses."""
-        return ["--resolver", self.resolver, "--ca-bundle", str(self.workstation_trust),
-                "--public-roots", str(self.public_roots), "--timeout", f"{timeout:g}"]
+        return [
+            "--resolver",
+            self.resolver,
+            "--ca-bundle",
+            str(self.workstation_trust),
+            "--public-roots",
+            str(self.public_roots),
+            "--timeout",
+            f"{timeout:g}",
+        ]
 
     # --- running things in the client namespace -----------------------------------------------
 
@@ -168,28 +176,48 @@ class Lab:
         """A controlled environment: PATH, HOME, LANG and the given variables; no inherited proxies."""
         home = self.workdir / "home"
         home.mkdir(exist_ok=True)
-        base = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "HOME": str(home),
-                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+        base = {
+            "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+            "HOME": str(home),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
         base.update(env or {})
         return base
 
-    def exec_in_client(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
-                       timeout: float = 30.0,
-                       input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+    def exec_in_client(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+        input_text: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         """Run a command in the client namespace (text output captured; never raises on exit code)."""
-        return subprocess.run(ns_argv(self.client_ns, argv), capture_output=True, text=True,
-                              env=self.client_env(env), timeout=timeout, check=False, input=input_text,
-                              cwd=self.workdir)
+        return subprocess.run(
+            ns_argv(self.client_ns, argv),
+            capture_output=True,
+            text=True,
+            env=self.client_env(env),
+            timeout=timeout,
+            check=False,
+            input=input_text,
+            cwd=self.workdir,
+        )
 
-    def run_netaudit(self, *args: str, env: Mapping[str, str] | None = None,
-                     timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    def run_netaudit(
+        self, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120.0
+    ) -> subprocess.CompletedProcess[str]:
         """`python -m netaudit ARGS` in the client namespace, with this interpreter."""
         return self.exec_in_client([sys.executable, "-m", "netaudit", *args], env=env, timeout=timeout)
 
     def curl(self, *args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
         """curl in the client namespace, trusting the workstation bundle by default."""
-        return self.exec_in_client(["curl", "--silent", "--show-error", "--noproxy", "",
-                                    "--cacert", str(self.workstation_trust), *args], timeout=timeout)
+        return self.exec_in_client(
+            ["curl", "--silent", "--show-error", "--noproxy", "", "--cacert", str(self.workstation_trust), *args],
+            timeout=timeout,
+        )
 
     def add_hosts(self, records: Mapping[str, str]) -> None:
         """Serve more DNS records (e.g. ~1,000 benchmark names pointing at an origin address)."""
@@ -201,11 +229,15 @@ class Lab:
     def describe(self) -> dict[str, object]:
         """The lab's facts as plain data (for `python -m tests.netlab up` and for debugging)."""
         return {
-            "client_ns": self.client_ns, "net_ns": self.net_ns, "workdir": str(self.workdir),
-            "resolver": self.resolver, "public_roots": str(self.public_roots),
+            "client_ns": self.client_ns,
+            "net_ns": self.net_ns,
+            "workdir": str(self.workdir),
+            "resolver": self.resolver,
+            "public_roots": str(self.public_roots),
             "workstation_trust": str(self.workstation_trust),
             "proxies": {p.name: self.proxy_url(p.port) for p in self.proxy_ports} | {"dead": self.proxy_dead},
-            "users": self.users, "records": self.records,
+            "users": self.users,
+            "records": self.records,
             "services": {name: svc.pid for name, svc in self.services.items()},
         }
 
@@ -243,8 +275,12 @@ def _unique_names() -> tuple[str, str]:
     raise LabError(f"namespaces na{os.getpid()}*c/n already exist (a crashed run?)")
 
 
-def build_lab(workdir: Path | None = None, extra_proxy_ports: Sequence[SquidPort] = (),
-              ready_timeout: float = READY_TIMEOUT, origin_delay_ms: float = 0) -> Lab:
+def build_lab(
+    workdir: Path | None = None,
+    extra_proxy_ports: Sequence[SquidPort] = (),
+    ready_timeout: float = READY_TIMEOUT,
+    origin_delay_ms: float = 0,
+) -> Lab:
     """Build and start the lab. On any failure everything built so far is torn down again.
 
     workdir: where the lab's files go (default: a new temp dir, removed on close).
@@ -271,8 +307,7 @@ def build_lab(workdir: Path | None = None, extra_proxy_ports: Sequence[SquidPort
     return lab
 
 
-def _build(lab: Lab, extra_proxy_ports: Sequence[SquidPort], ready_timeout: float,
-           origin_delay_ms: float) -> None:
+def _build(lab: Lab, extra_proxy_ports: Sequence[SquidPort], ready_timeout: float, origin_delay_ms: float) -> None:
     started = time.monotonic()
     client, net = lab.client_ns, lab.net_ns
     # Namespaces and links. Deleting a namespace removes its veth end (and so the pair).
@@ -300,9 +335,16 @@ def _build(lab: Lab, extra_proxy_ports: Sequence[SquidPort], ready_timeout: floa
 
     _own(lab, _start_origin(lab, ready_timeout, origin_delay_ms))
 
-    squid, ports = start_squid(net, lab.workdir / "squid", lab.certs, lab.users, GATEWAY_ADDR,
-                               probe_namespace=client, extra_ports=extra_proxy_ports,
-                               timeout=ready_timeout)
+    squid, ports = start_squid(
+        net,
+        lab.workdir / "squid",
+        lab.certs,
+        lab.users,
+        GATEWAY_ADDR,
+        probe_namespace=client,
+        extra_ports=extra_proxy_ports,
+        timeout=ready_timeout,
+    )
     _own(lab, squid)
     lab.proxy_ports = ports
     (lab.workdir / "lab.json").write_text(json.dumps(lab.describe(), indent=2), encoding="utf-8")
@@ -320,16 +362,18 @@ def _start_origin(lab: Lab, timeout: float, delay_ms: float) -> Service:
     listeners: list[dict[str, Any]] = []
     for addr, behaviour in ORIGIN_BEHAVIOURS.items():
         chain = lab.certs.untrusted_chain if addr == ORIGIN_UNTRUSTED else lab.certs.origin_chain
-        listeners.append({"address": addr, "port": 443, "tls": True, "behaviour": behaviour,
-                          "chain": str(chain)})
+        listeners.append({"address": addr, "port": 443, "tls": True, "behaviour": behaviour, "chain": str(chain)})
         listeners.append({"address": addr, "port": 80, "tls": False, "behaviour": behaviour})
     config = folder / "origin.json"
     config.write_text(json.dumps({"listeners": listeners, "delay_ms": delay_ms}, indent=2), encoding="utf-8")
     argv = ns_argv(lab.net_ns, [sys.executable, "-u", str(ORIGIN_SCRIPT), str(config)])
     service = start_service("origin", argv, folder / "origin.log")
     for spec in listeners:
-        service.wait_ready(partial(tcp_connects, lab.client_ns, str(spec["address"]), int(spec["port"]), 0.5),
-                           timeout, f"({spec['address']}:{spec['port']} not listening)")
+        service.wait_ready(
+            partial(tcp_connects, lab.client_ns, str(spec["address"]), int(spec["port"]), 0.5),
+            timeout,
+            f"({spec['address']}:{spec['port']} not listening)",
+        )
     return service
 
 

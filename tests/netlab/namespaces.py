@@ -24,12 +24,14 @@ NETNS_ETC_DIR = Path("/etc/netns")
 COMMAND_TIMEOUT = 15.0
 
 
-def run(argv: Sequence[str], *, timeout: float = COMMAND_TIMEOUT, check: bool = True,
-        input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    argv: Sequence[str], *, timeout: float = COMMAND_TIMEOUT, check: bool = True, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a short administrative command; raise LabError (with its stderr) when it fails."""
     try:
-        proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout,
-                              input=input_text, check=False)
+        proc = subprocess.run(
+            list(argv), capture_output=True, text=True, timeout=timeout, input=input_text, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise LabError(f"{' '.join(argv)}: {exc}") from exc
     if check and proc.returncode != 0:
@@ -70,8 +72,7 @@ def namespace_pids(name: str) -> list[int]:
 
 def create_veth(client_ns: str, client_if: str, net_ns: str, net_if: str) -> None:
     """A veth pair whose two ends are born inside the two namespaces."""
-    run(["ip", "link", "add", client_if, "netns", client_ns, "type", "veth",
-         "peer", "name", net_if, "netns", net_ns])
+    run(["ip", "link", "add", client_if, "netns", client_ns, "type", "veth", "peer", "name", net_if, "netns", net_ns])
     run(["ip", "-n", client_ns, "link", "set", client_if, "up"])
     run(["ip", "-n", net_ns, "link", "set", net_if, "up"])
 

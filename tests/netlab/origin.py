@@ -61,8 +61,7 @@ ERROR_PAGE = """<!DOCTYPE html>
 <body><h1>Internal Server Error</h1><p>The social network is having a bad day.</p></body></html>
 """
 
-API_BODY = json.dumps({"error": {"code": 401, "message": "Authentication required",
-                                 "type": "OAuthException"}})
+API_BODY = json.dumps({"error": {"code": 401, "message": "Authentication required", "type": "OAuthException"}})
 
 REASONS = {200: "OK", 401: "Unauthorized", 500: "Internal Server Error"}
 
@@ -96,12 +95,11 @@ def response_for(behaviour: str, method: str, host: str, path: str) -> bytes:
 
 def slowdrip_bytes() -> Iterator[bytes]:
     """A response that never ends: a valid head, then an endless body."""
-    head = (b"HTTP/1.1 200 OK\r\nServer: netlab-origin\r\nContent-Type: text/html\r\n"
-            b"Content-Length: 100000000\r\n\r\n")
-    yield from (head[i:i + 1] for i in range(len(head)))
+    head = b"HTTP/1.1 200 OK\r\nServer: netlab-origin\r\nContent-Type: text/html\r\nContent-Length: 100000000\r\n\r\n"
+    yield from (head[i : i + 1] for i in range(len(head)))
     filler = b"<!DOCTYPE html><html><head><title>Social Test \xe2\x80\x93 Home</title></head><body>"
     while True:
-        yield from (filler[i:i + 1] for i in range(len(filler)))
+        yield from (filler[i : i + 1] for i in range(len(filler)))
         filler = b"."
 
 
@@ -192,8 +190,9 @@ class OriginServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     block_on_close = False
     request_queue_size = 1024
 
-    def __init__(self, address: str, port: int, behaviour: str, tls_context: ssl.SSLContext | None,
-                 delay: float = 0.0) -> None:
+    def __init__(
+        self, address: str, port: int, behaviour: str, tls_context: ssl.SSLContext | None, delay: float = 0.0
+    ) -> None:
         self.behaviour = behaviour
         self.tls_context = tls_context
         self.delay = delay
@@ -225,8 +224,15 @@ def main(argv: list[str]) -> int:
         if spec.get("tls"):
             chain = spec["chain"]
             ctx = contexts.setdefault(chain, tls_context(chain))
-        servers.append(OriginServer(spec["address"], int(spec["port"]), spec["behaviour"], ctx,
-                                    delay=float(config.get("delay_ms", 0)) / 1000.0))
+        servers.append(
+            OriginServer(
+                spec["address"],
+                int(spec["port"]),
+                spec["behaviour"],
+                ctx,
+                delay=float(config.get("delay_ms", 0)) / 1000.0,
+            )
+        )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -49,9 +49,15 @@ class Service:
         """
         guarded = [sys.executable, str(GUARD), str(os.getpid()), str(int(self.stop_signal)), "--", *self.argv]
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(guarded, stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                guarded,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
 
     @property
     def pid(self) -> int | None:
@@ -103,12 +109,18 @@ class Service:
                 self.proc.wait(5.0)
 
 
-def start_service(name: str, argv: Sequence[str], log: Path, *, extra_logs: Sequence[Path] = (),
-                  env: dict[str, str] | None = None, cwd: Path | None = None,
-                  stop_signal: int = signal.SIGTERM) -> Service:
+def start_service(
+    name: str,
+    argv: Sequence[str],
+    log: Path,
+    *,
+    extra_logs: Sequence[Path] = (),
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    stop_signal: int = signal.SIGTERM,
+) -> Service:
     """Start a Service and return it (the caller registers its stop for cleanup)."""
-    service = Service(name=name, argv=list(argv), log=log, extra_logs=list(extra_logs),
-                      stop_signal=stop_signal)
+    service = Service(name=name, argv=list(argv), log=log, extra_logs=list(extra_logs), stop_signal=stop_signal)
     try:
         service.start(env=env, cwd=cwd)
     except OSError as exc:

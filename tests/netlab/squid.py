@@ -63,33 +63,50 @@ class SquidPort:
 def default_ports(corp_ca: Path, corp_ca_key: Path) -> list[SquidPort]:
     """The lab's four proxy ports."""
     return [
-        SquidPort("auth", PROXY_AUTH_PORT, acls=(
-            "acl user_bob proxy_auth bob",
-            f"acl bob_denied dstdomain {HOSTS.upload}",
-        ), access=(
-            "deny port_auth !authenticated",  # last ACL is an auth ACL -> 407
-            "deny port_auth denied_for_all",  # -> 403
-            "deny port_auth user_bob bob_denied",  # -> 403 for bob only
-            "allow port_auth",
-        )),
-        SquidPort("guest", PROXY_GUEST_PORT, acls=(
-            f"acl guest_allowed dstdomain {HOSTS.guest_ok}",
-        ), access=(
-            "allow port_guest guest_allowed",
-            "deny port_guest",
-        )),
-        SquidPort("bump", PROXY_BUMP_PORT,
-                  options=(f"ssl-bump generate-host-certificates=on dynamic_cert_mem_cache_size=4MB "
-                           f"tls-cert={corp_ca} tls-key={corp_ca_key}"),
-                  access=(
-                      "allow port_bump CONNECT",  # let the tunnel in, so it can be bumped
-                      "deny port_bump denied_for_all",  # the bumped request -> Squid error page in TLS
-                      "allow port_bump",
-                  )),
-        SquidPort("ntlm", PROXY_NTLM_PORT, access=(
-            "deny port_ntlm !authenticated",
-            "allow port_ntlm",
-        )),
+        SquidPort(
+            "auth",
+            PROXY_AUTH_PORT,
+            acls=(
+                "acl user_bob proxy_auth bob",
+                f"acl bob_denied dstdomain {HOSTS.upload}",
+            ),
+            access=(
+                "deny port_auth !authenticated",  # last ACL is an auth ACL -> 407
+                "deny port_auth denied_for_all",  # -> 403
+                "deny port_auth user_bob bob_denied",  # -> 403 for bob only
+                "allow port_auth",
+            ),
+        ),
+        SquidPort(
+            "guest",
+            PROXY_GUEST_PORT,
+            acls=(f"acl guest_allowed dstdomain {HOSTS.guest_ok}",),
+            access=(
+                "allow port_guest guest_allowed",
+                "deny port_guest",
+            ),
+        ),
+        SquidPort(
+            "bump",
+            PROXY_BUMP_PORT,
+            options=(
+                f"ssl-bump generate-host-certificates=on dynamic_cert_mem_cache_size=4MB "
+                f"tls-cert={corp_ca} tls-key={corp_ca_key}"
+            ),
+            access=(
+                "allow port_bump CONNECT",  # let the tunnel in, so it can be bumped
+                "deny port_bump denied_for_all",  # the bumped request -> Squid error page in TLS
+                "allow port_bump",
+            ),
+        ),
+        SquidPort(
+            "ntlm",
+            PROXY_NTLM_PORT,
+            access=(
+                "deny port_ntlm !authenticated",
+                "allow port_ntlm",
+            ),
+        ),
     ]
 
 
@@ -179,9 +196,16 @@ def write_passwd(path: Path, users: Mapping[str, str]) -> None:
     path.write_text("".join(entries), encoding="utf-8")
 
 
-def start_squid(namespace: str, folder: Path, certs: CertFiles, users: Mapping[str, str],
-                resolver: str, probe_namespace: str, extra_ports: Sequence[SquidPort] = (),
-                timeout: float = 30.0) -> tuple[Service, list[SquidPort]]:
+def start_squid(
+    namespace: str,
+    folder: Path,
+    certs: CertFiles,
+    users: Mapping[str, str],
+    resolver: str,
+    probe_namespace: str,
+    extra_ports: Sequence[SquidPort] = (),
+    timeout: float = 30.0,
+) -> tuple[Service, list[SquidPort]]:
     """Write the config, initialise the certificate db, start Squid, wait for every port."""
     if shutil.which(SQUID) is None:
         raise LabError("squid is not installed")
@@ -197,12 +221,19 @@ def start_squid(namespace: str, folder: Path, certs: CertFiles, users: Mapping[s
     run([str(HELPERS / "security_file_certgen"), "-c", "-s", str(folder / "ssl_db"), "-M", "4MB"])
     _give_to_squid_user(folder)
     run([SQUID, "-k", "parse", "-f", str(conf)])
-    service = start_service("squid", ns_argv(namespace, [SQUID, "-N", "-f", str(conf)]),
-                            folder / "squid.out", extra_logs=[folder / "cache.log"],
-                            stop_signal=signal.SIGINT)  # SIGINT: shut down without waiting
+    service = start_service(
+        "squid",
+        ns_argv(namespace, [SQUID, "-N", "-f", str(conf)]),
+        folder / "squid.out",
+        extra_logs=[folder / "cache.log"],
+        stop_signal=signal.SIGINT,
+    )  # SIGINT: shut down without waiting
     for p in ports:
-        service.wait_ready(partial(tcp_connects, probe_namespace, GATEWAY_ADDR, p.port, 0.5),
-                           timeout, f"(port {p.name} {GATEWAY_ADDR}:{p.port} not listening)")
+        service.wait_ready(
+            partial(tcp_connects, probe_namespace, GATEWAY_ADDR, p.port, 0.5),
+            timeout,
+            f"(port {p.name} {GATEWAY_ADDR}:{p.port} not listening)",
+        )
     return service, ports
 
 

@@ -183,3 +183,13 @@ def test_missing_rules_make_a_profile_not_ready(policy: PolicySet) -> None:
     assert reader.missing_rules == ("hours", "posting")
     assert "no hours rule written down" in reader.reasons
     assert {v.profile: v for v in readiness.profiles}["lunch"].ready
+
+
+def test_unreachable_proxy_is_inconclusive_but_a_proxy_5xx_blocks(policy: PolicySet) -> None:
+    from dataclasses import replace
+
+    results = _results(chirp_post_1=Status.PROXY_ERROR)
+    unreachable = {**results, "chirp.post.1": replace(results["chirp.post.1"], http=None)}
+    assert _kinds(policy, "reader", unreachable)["post"] is FindingKind.UNKNOWN
+    answered = {**results, "chirp.post.1": replace(results["chirp.post.1"], http=HttpEvidence(status=503))}
+    assert _kinds(policy, "reader", answered)["post"] is FindingKind.OK
