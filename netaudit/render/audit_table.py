@@ -45,8 +45,9 @@ def _network(document: dict[str, Any]) -> str:
     findings = document["findings"]
     counts = Counter(finding["finding"] for finding in findings)
     summary = ", ".join(f"{counts[kind]} {kind}" for kind in ("ok", *_ATTENTION) if counts[kind])
-    attention = sorted(
-        (f for f in findings if f["finding"] != "ok"),
+    text = f"2. Are there firewalls that would prevent access?\n\n{len(findings)} checks: {summary or 'none'}"
+    listed = sorted(
+        (f for f in findings if f["finding"] not in ("ok", "unknown")),
         key=lambda f: (
             _ATTENTION.index(f["finding"]),
             f["profile"],
@@ -54,18 +55,36 @@ def _network(document: dict[str, Any]) -> str:
             _CAPABILITY_ORDER.get(f["capability"], 9),
         ),
     )
-    text = f"2. Are there firewalls that would prevent access?\n\n{len(findings)} checks: {summary or 'none'}"
-    if not attention:
-        return text + "\nThe network does what every profile says."
-    rows = [
-        [f["finding"], f["profile"], f["platform"], f["capability"], f["expected"], f["observed"]] for f in attention
-    ]
-    table = tabulate(rows, headers=["finding", "profile", "platform", "capability", "expected", "observed"])
-    remedies = [f"- [{f['id']}] {f['remediation']}" for f in attention if f["remediation"]]
-    text += f"\n\n{table}"
+    if listed:
+        rows = [
+            [f["finding"], f["profile"], f["platform"], f["capability"], f["expected"], f["observed"]] for f in listed
+        ]
+        text += "\n\n" + tabulate(
+            rows, headers=["finding", "profile", "platform", "capability", "expected", "observed"]
+        )
+    remedies = [f"- [{f['id']}] {f['remediation']}" for f in listed if f["remediation"]]
     if remedies:
         text += "\n\nFor the firewall and proxy team:\n" + "\n".join(remedies)
+    untested = _untested(findings)
+    if untested:
+        text += "\n\nCould not be tested:\n" + "\n".join(untested)
+    if not listed and not untested:
+        text += "\nThe network does what every profile says."
     return text
+
+
+def _untested(findings: list[dict[str, Any]]) -> list[str]:
+    """Unknown findings grouped by profile and reason: one line each, not one row per check."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for finding in findings:
+        if finding["finding"] == "unknown":
+            reason = finding["detail"].split(": ", 1)[-1] if finding["observed"] != "untested" else finding["detail"]
+            groups.setdefault((finding["profile"], reason), []).append(f"{finding['platform']} {finding['capability']}")
+    lines = []
+    for (profile, reason), checks in groups.items():
+        what = f"{len(checks)} checks" if len(checks) > 3 else ", ".join(checks)
+        lines.append(f"- {profile} ({what}): {reason}")
+    return lines
 
 
 def _rules(document: dict[str, Any]) -> str:
