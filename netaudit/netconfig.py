@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from netaudit.errors import EnvironmentProblem, ExitCode, InputError, NetauditError
-from netaudit.secrets import mask_url, redact
+from netaudit.secrets import mask_url, password_in_url, redact
 
 DEFAULT_PROXY_PORT = 3128
 """Port assumed for ``--proxy host`` without a port: Squid's default."""
@@ -430,7 +430,7 @@ class _Environment:
         for proxy in [*self.proxies.values(), *self.others]:
             if proxy.spec.password:
                 found.append(proxy.spec.password)
-                raw_secret = _raw_password(proxy.raw)
+                raw_secret = password_in_url(proxy.raw)
                 if raw_secret:
                     found.append(raw_secret)
         if self.override_password:
@@ -439,17 +439,6 @@ class _Environment:
 
     def with_credentials(self, user: str | None, password: str | None) -> _Router:
         return _Environment(self.proxies, self.others, self.no_proxy, self.no_proxy_text, user, password)
-
-
-def _raw_password(url: str) -> str | None:
-    """The password exactly as written in `url` (possibly percent-encoded), for redaction."""
-    start = url.find("://")
-    start = start + 3 if start >= 0 else 0
-    at = url.rfind("@", start)
-    if at < 0:
-        return None
-    colon = url.find(":", start, at)
-    return url[colon + 1 : at] if colon >= 0 else None
 
 
 class _Pac:
@@ -811,7 +800,7 @@ def _load_pac(source: str, ca_bundle: Path | None, timeout: float) -> _Pac:
     secrets: tuple[str, ...] = ()
     if is_url:
         url = source.strip()
-        password = _raw_password(url)
+        password = password_in_url(url)
         if password:
             secrets = tuple(s for s in {password, unquote(password)} if s)
         shown = mask_url(url)

@@ -25,18 +25,27 @@ def mask_url(url: str) -> str:
     contains ``/``, ``?``, ``#`` or ``@`` is still hidden in full; on unusual input this errs on
     the side of hiding too much. Never raises.
     """
-    try:
-        start = url.find("://")
-        start = start + 3 if start >= 0 else 0
-        at = url.rfind("@", start)
-        if at < 0:
-            return url
-        colon = url.find(":", start, at)
-        if colon < 0:
-            return url
-        return url[: colon + 1] + MASK + url[at:]
-    except Exception:  # pragma: no cover - defensive: string slicing does not raise on str
-        return MASK
+    span = _password_span(url)
+    if span is None:
+        return url
+    return url[: span[0]] + MASK + url[span[1] :]
+
+
+def password_in_url(url: str) -> str | None:
+    """The password exactly as written in `url` (possibly percent-encoded), for redaction; None if none."""
+    span = _password_span(url)
+    return url[span[0] : span[1]] if span else None
+
+
+def _password_span(url: str) -> tuple[int, int] | None:
+    # The credentials end at the *last* "@" after the scheme; the password starts after the first ":".
+    start = url.find("://")
+    start = start + 3 if start >= 0 else 0
+    at = url.rfind("@", start)
+    if at < 0:
+        return None
+    colon = url.find(":", start, at)
+    return (colon + 1, at) if colon >= 0 else None
 
 
 def _encoded_forms(secret: str) -> set[str]:
