@@ -1,0 +1,1 @@
+"""netaudit's benchmarks (scripts, not tests): see bench/README.md."""
