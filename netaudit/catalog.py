@@ -63,6 +63,8 @@ class Catalog:
     platforms: Mapping[str, Platform] = field(default_factory=dict)
     _names: dict[str, str] = field(init=False, repr=False, compare=False)
     _endpoints: dict[str, Endpoint] = field(init=False, repr=False, compare=False)
+    _by_host: dict[str, list[Endpoint]] = field(init=False, repr=False, compare=False)
+    _by_url: dict[str, Endpoint] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ordered = {pid: self.platforms[pid] for pid in sorted(self.platforms)}
@@ -76,6 +78,11 @@ class Catalog:
         object.__setattr__(self, "platforms", ordered)
         object.__setattr__(self, "_names", names)
         object.__setattr__(self, "_endpoints", endpoints)
+        by_host: dict[str, list[Endpoint]] = {}
+        for endpoint in endpoints.values():
+            by_host.setdefault(_url_host(endpoint.url), []).append(endpoint)
+        object.__setattr__(self, "_by_host", by_host)
+        object.__setattr__(self, "_by_url", {e.url: e for e in reversed(endpoints.values())})
 
     def ids(self) -> list[str]:
         """The platform ids, sorted."""
@@ -130,8 +137,11 @@ class Catalog:
         """The endpoints whose URL has exactly this host name (case-insensitive; give no port).
 
         Used to tag an ad-hoc URL with the platform and capability it belongs to."""
-        wanted = host.strip().lower().rstrip(".")
-        return [e for e in self._endpoints.values() if _url_host(e.url) == wanted]
+        return list(self._by_host.get(host.strip().lower().rstrip("."), ()))
+
+    def by_url(self, url: str) -> Endpoint | None:
+        """The endpoint with exactly this URL, if any."""
+        return self._by_url.get(url)
 
 
 def _url_host(url: str) -> str:

@@ -34,9 +34,9 @@ def parse_target(text: str, catalog: Catalog, where: str) -> Target:
         raise InputError(f"{where}: '{text}' is not an http(s) URL or a host name")
     if parts.username or parts.password:
         raise InputError(f"{where}: '{parts.scheme}://…@{host}': credentials do not belong in a target URL")
-    for endpoint in catalog.endpoints():
-        if endpoint.url == url:
-            return Target.from_endpoint(endpoint)
+    endpoint = catalog.by_url(url)
+    if endpoint is not None:
+        return Target.from_endpoint(endpoint)
     owners = catalog.find_by_host(host)
     return Target(id=url, url=url, platform=owners[0].platform if owners else None)
 

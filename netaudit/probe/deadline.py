@@ -46,10 +46,15 @@ class Stopwatch:
 
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
+        self.ahead_ms = 0.0
         self._start = time.monotonic()
+
+    def add(self, layer: str, milliseconds: float) -> None:
+        self.timings[layer] = round(self.timings.get(layer, 0.0) + milliseconds, 1)
 
     def lap(self, layer: str, since: float) -> None:
         self.timings[layer] = round(self.timings.get(layer, 0.0) + (time.monotonic() - since) * 1000, 1)
 
     def elapsed_ms(self) -> float:
-        return round((time.monotonic() - self._start) * 1000, 1)
+        """Wall time since the probe started, plus work done for it ahead of time (a DNS lookup)."""
+        return round((time.monotonic() - self._start) * 1000 + self.ahead_ms, 1)

@@ -24,6 +24,7 @@ from netaudit.probe import tls as tls_layer
 from netaudit.probe.blockpages import match_block_page, page_title
 from netaudit.probe.classify import classify_answer
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure, Stopwatch
+from netaudit.probe.hints import Resolved, RunHints
 from netaudit.probe.http import HttpAnswer, HttpProtocolError, build_request, read_body, read_head
 from netaudit.probe.proxyauth import basic_credentials
 from netaudit.probe.stream import Stream, StreamClosed
@@ -58,6 +59,7 @@ class Prober:
         resolver: dns.resolver.Resolver | None = None,
         stores: tls_layer.TrustStores | None = None,
         proxy_addresses: dict[str, list[str]] | None = None,
+        hints: RunHints | None = None,
     ) -> None:
         self.config = config
         self.resolver = resolver or dns_layer.make_resolver(config.resolver)
@@ -65,10 +67,13 @@ class Prober:
         self.secrets = config.secrets()
         self._proxy_addresses = proxy_addresses if proxy_addresses is not None else {}
         self._proxy_lock = threading.Lock()
+        self.hints = hints or RunHints()
 
     def with_config(self, config: NetConfig) -> Prober:
         """A prober for another identity or route that shares this one's resolver, trust and proxy lookups."""
-        return Prober(config, resolver=self.resolver, stores=self.stores, proxy_addresses=self._proxy_addresses)
+        return Prober(
+            config, resolver=self.resolver, stores=self.stores, proxy_addresses=self._proxy_addresses, hints=self.hints
+        )
 
     def proxy_addresses(self, spec: ProxySpec, deadline: Deadline) -> list[str]:
         """The proxy's addresses, looked up once per run: with --resolver when given (no sinkhole rule:
@@ -210,16 +215,58 @@ class Prober:
     def _direct(self, host: str, port: int, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> socket.socket:
         trace.layer = Layer.DNS
         started = monotonic()
-        try:
-            trace.dns, addresses = dns_layer.resolve(self.resolver, host, deadline)
-        finally:
-            watch.lap("dns", started)
+        outcome = self._resolve(host, deadline)
+        watch.add("dns", outcome.elapsed_ms)
+        # Resolved ahead of the probe (or for an earlier one): count the lookup in this probe's time too.
+        watch.ahead_ms += max(0.0, outcome.elapsed_ms - (monotonic() - started) * 1000)
+        if outcome.failure is not None:
+            failure = LayerFailure(outcome.failure.status, outcome.failure.layer, outcome.failure.detail)
+            failure.dns = outcome.evidence
+            raise failure
+        trace.dns = outcome.evidence
         trace.layer = Layer.TCP
         started = monotonic()
         try:
-            return tcp_layer.connect(addresses, port, deadline)
+            return tcp_layer.connect(list(outcome.addresses), port, deadline, self.hints.hanging)
         finally:
             watch.lap("tcp", started)
+
+    def _resolve(self, host: str, deadline: Deadline) -> Resolved:
+        """The name's DNS outcome, asked once per run: definite answers are kept for every later probe."""
+        known = self.hints.resolved(host)
+        if known is not None:
+            return known
+        started = monotonic()
+        try:
+            evidence, addresses = dns_layer.resolve(self.resolver, host, deadline)
+        except LayerFailure as failure:
+            outcome = Resolved(failure.dns, (), failure, round((monotonic() - started) * 1000, 1))
+            if failure.status is Status.DNS_ERROR:
+                return outcome  # a timeout or SERVFAIL may pass: the next probe asks again
+            return self.hints.remember(host, outcome)
+        return self.hints.remember(
+            host, Resolved(evidence, tuple(addresses), None, round((monotonic() - started) * 1000, 1))
+        )
+
+    def prepare(self, target: Target) -> None:
+        """Resolve the target's name ahead of its probe (direct route only), so the runner can order work."""
+        try:
+            if self.config.proxy_for(target.url) is not None:
+                return
+        except NetauditError:
+            return
+        host = urlsplit(target.url).hostname
+        if host:
+            self._resolve(host, Deadline(self.config.timeout))
+
+    def hints_version(self) -> int:
+        """Changes whenever the run learns of another hanging address."""
+        return self.hints.version
+
+    def likely_slow(self, target: Target) -> bool:
+        """True when every address of the target's name has been seen hanging on connect this run."""
+        host = urlsplit(target.url).hostname
+        return bool(host) and self.hints.likely_slow(host or "")
 
     def _tunnel(
         self, proxy: ProxySpec, host: str, port: int, deadline: Deadline, watch: Stopwatch, trace: _Trace
@@ -260,8 +307,7 @@ class Prober:
         # Evidence for an untrusted certificate: who issued it. Best effort, inside the same deadline.
         try:
             if proxy is None:
-                addresses = dns_layer.resolve(self.resolver, host, deadline)[1]
-                sock = tcp_layer.connect(addresses, port, deadline)
+                sock = tcp_layer.connect(list(self._resolve(host, deadline).addresses), port, deadline)
             else:
                 sock = proxy_layer.open_tunnel(proxy, self.proxy_addresses(proxy, deadline), host, port, deadline)
             return tls_layer.peek_certificate(sock, host, self.stores, deadline)

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import os
+import select
 import socket
+from collections.abc import Callable
 
 from netaudit.model import Layer, Status
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure
+
+HANG_AFTER = 0.5
+"""Seconds after which a pending connect counts as hanging (a lost SYN is resent after 1 s)."""
 
 _UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM}
 
@@ -21,19 +27,21 @@ class ConnectFailed(Exception):
         self.detail = detail
 
 
-def open_connection(addresses: list[str], port: int, deadline: Deadline) -> socket.socket:
-    """A connected socket to the first address that accepts; raises ConnectFailed otherwise."""
+def open_connection(
+    addresses: list[str], port: int, deadline: Deadline, on_hang: Callable[[str], None] | None = None
+) -> socket.socket:
+    """A connected socket to the first address that accepts; raises ConnectFailed otherwise.
+
+    `on_hang(address)` is called once if the connection is still pending after HANG_AFTER seconds
+    (its SYN unanswered: a firewall that drops silently); the wait itself goes on to the deadline.
+    """
     last: ConnectFailed | None = None
     for address in addresses:
         family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            sock.settimeout(deadline.remaining())
-            sock.connect((address, port))
+            _connect(sock, address, port, deadline, on_hang)
         except DeadlineExceeded as exc:
-            sock.close()
-            raise ConnectFailed(Status.TCP_TIMEOUT, f"no answer from {_where(address, port)}") from exc
-        except TimeoutError as exc:
             sock.close()
             raise ConnectFailed(
                 Status.TCP_TIMEOUT,
@@ -53,10 +61,36 @@ def open_connection(addresses: list[str], port: int, deadline: Deadline) -> sock
     raise last or ConnectFailed(Status.TCP_REFUSED, "no address to connect to")
 
 
-def connect(addresses: list[str], port: int, deadline: Deadline) -> socket.socket:
+def _connect(
+    sock: socket.socket, address: str, port: int, deadline: Deadline, on_hang: Callable[[str], None] | None
+) -> None:
+    # A non-blocking connect, waited for in two steps so a hanging one can be reported early.
+    sock.setblocking(False)
+    code = sock.connect_ex((address, port))
+    if code not in (0, errno.EINPROGRESS, errno.EAGAIN):
+        raise OSError(code, os.strerror(code))
+    if code != 0:
+        poller = select.poll()  # not select(): it cannot watch descriptors above 1023
+        poller.register(sock, select.POLLOUT)
+        if not poller.poll(min(HANG_AFTER, deadline.remaining()) * 1000):
+            if on_hang is not None:
+                on_hang(address)
+            if not poller.poll(deadline.remaining() * 1000):
+                raise DeadlineExceeded(f"no answer from {_where(address, port)}")
+        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if code == errno.ECONNREFUSED:
+            raise ConnectionRefusedError(code, os.strerror(code))
+        if code:
+            raise OSError(code, os.strerror(code))
+    sock.setblocking(True)
+
+
+def connect(
+    addresses: list[str], port: int, deadline: Deadline, on_hang: Callable[[str], None] | None = None
+) -> socket.socket:
     """open_connection for a site: failures become tcp_* statuses."""
     try:
-        return open_connection(addresses, port, deadline)
+        return open_connection(addresses, port, deadline, on_hang)
     except ConnectFailed as exc:
         raise LayerFailure(exc.status, Layer.TCP, exc.detail) from exc
 

@@ -51,3 +51,32 @@ def test_runs_each_target_once_within_the_concurrency_limit() -> None:
 
 def test_no_targets() -> None:
     assert run_probes(CountingProber(), [], concurrency=4) == []
+
+
+class LookaheadProber(CountingProber):
+    """A stand-in that can look ahead: targets whose id is in `slow` are known to hang."""
+
+    def __init__(self, slow: set[str]) -> None:
+        super().__init__()
+        self.slow = slow
+        self.prepared: list[str] = []
+
+    def prepare(self, target: Target) -> None:
+        with self.lock:
+            self.prepared.append(target.id)
+
+    def likely_slow(self, target: Target) -> bool:
+        return target.id in self.slow
+
+    def hints_version(self) -> int:
+        return len(self.slow)
+
+
+def test_likely_slow_targets_start_first_and_names_are_resolved_ahead() -> None:
+    prober = LookaheadProber(slow={"7", "13", "21"})
+    targets = [Target(id=str(n), url=f"https://t{n}.test/") for n in range(30)]
+    results = run_probes(prober, targets, concurrency=1)
+    assert prober.calls[:3] == ["7", "13", "21"]
+    assert prober.calls[3:] == [t.id for t in targets if t.id not in prober.slow]
+    assert [r.id for r in results] == [t.id for t in targets]
+    assert sorted(prober.prepared, key=int) == [t.id for t in targets]
