@@ -19,6 +19,9 @@ Behaviours:
   api        401 with a JSON body, like an unauthenticated API call
   slowdrip   completes TLS, then sends the response one byte per second until the client leaves
   tlsreset   accepts TCP, reads the ClientHello (or request), then closes with a RST
+  portal     302 to a squidGuard block portal
+  loop       302 to itself, forever
+  redirect   301 from / to /home, which is the ok page
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ ERROR_PAGE = """<!DOCTYPE html>
 
 API_BODY = json.dumps({"error": {"code": 401, "message": "Authentication required", "type": "OAuthException"}})
 
-REASONS = {200: "OK", 401: "Unauthorized", 500: "Internal Server Error"}
+REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 401: "Unauthorized", 500: "Internal Server Error"}
 
 
 def log(message: str) -> None:
@@ -80,6 +83,15 @@ def response_for(behaviour: str, method: str, host: str, path: str) -> bytes:
         body = BLOCK_PAGE % {"host": host, "path": path}
     elif behaviour == "error":
         status, ctype, body = 500, "text/html; charset=utf-8", ERROR_PAGE
+    elif behaviour == "portal":  # a filter sending the browser to its block portal
+        status, ctype, body = 302, "text/html; charset=utf-8", ""
+        headers["Location"] = f"http://filter.corp.test/cgi-bin/squidGuard.cgi?clientaddr=192.0.2.2&url={host}{path}"
+    elif behaviour == "loop":  # redirects to itself forever
+        status, ctype, body = 302, "text/html; charset=utf-8", ""
+        headers["Location"] = path
+    elif behaviour == "redirect" and path == "/":  # the home page moved: one hop, then the page
+        status, ctype, body = 301, "text/html; charset=utf-8", ""
+        headers["Location"] = "/home"
     elif behaviour == "api":
         status, ctype, body = 401, "application/json", API_BODY
         headers["WWW-Authenticate"] = 'Bearer realm="api.social.test"'

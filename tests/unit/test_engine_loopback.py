@@ -49,6 +49,9 @@ def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loopback]:
             ("slowdrip", "slowdrip", good_ctx),
             ("tlsreset", "tlsreset", good_ctx),
             ("plain", "ok", None),
+            ("portal", "portal", good_ctx),
+            ("loop", "loop", good_ctx),
+            ("redirect", "redirect", good_ctx),
         ]
     }
     for server in servers.values():
@@ -146,3 +149,20 @@ def test_slow_drip_ends_at_the_deadline(loopback: Loopback) -> None:
     result = _prober(loopback, timeout=1.5).probe(Target(id="s", url=url))
     assert (result.status, result.layer) == (Status.TIMEOUT, Layer.HTTP)
     assert 1400 <= result.elapsed_ms < 3000
+
+
+def test_redirect_to_a_block_portal_is_a_block_page(loopback: Loopback) -> None:
+    url = f"https://127.0.0.1:{loopback.ports['portal']}/"
+    result = _prober(loopback).probe(Target(id="p", url=url))
+    assert result.status is Status.BLOCK_PAGE
+    assert result.http is not None and result.http.fingerprint == "squidGuard"
+    assert "squidGuard.cgi" in result.http.location
+
+
+def test_redirects_are_followed_and_bounded(loopback: Loopback) -> None:
+    moved = _prober(loopback).probe(Target(id="r", url=f"https://127.0.0.1:{loopback.ports['redirect']}/"))
+    assert moved.status is Status.REACHABLE
+    assert moved.http is not None and moved.http.redirects == (f"https://127.0.0.1:{loopback.ports['redirect']}/home",)
+    looping = _prober(loopback).probe(Target(id="l", url=f"https://127.0.0.1:{loopback.ports['loop']}/x"))
+    assert (looping.status, looping.layer) == (Status.HTTP_ERROR, Layer.HTTP)
+    assert "more than 5 redirects" in looping.detail
