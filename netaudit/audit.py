@@ -87,54 +87,76 @@ def select_profiles(policy: PolicySet, names: Sequence[str]) -> list[Profile]:
     return [profile for name, profile in policy.profiles.items() if name in names]
 
 
-def run_audit(
+@dataclass(frozen=True)
+class AuditPlan:
+    """What an audit will do: the profiles chosen, who each is on the network, and every probe to make."""
+
+    policy: PolicySet
+    catalog: Catalog
+    base: NetConfig
+    identities: dict[str, Identity]
+    probers: dict[Hashable, Probes]
+    targets: list[Target]
+
+    @property
+    def jobs(self) -> list[Job]:
+        """One job per (identity, endpoint): profiles sharing an identity share its probes."""
+        return [Job((key, t.id), prober, t) for key, prober in self.probers.items() for t in self.targets]
+
+
+def plan_audit(
     policy: PolicySet,
     catalog: Catalog,
     base: NetConfig,
     make_prober: ProberFactory,
     *,
     profile_names: Sequence[str] = (),
-    concurrency: int = 32,
     environ: Mapping[str, str],
-    on_result: Callable[[ProbeResult], None] | None = None,
-) -> AuditRun:
-    """Probe every catalog endpoint once per identity, then hold the results against the profiles."""
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+) -> AuditPlan:
+    """Choose the profiles, work out each one's identity, and make one prober per distinct identity."""
     profiles = select_profiles(policy, profile_names)
     identities = {profile.name: identity_for(profile, base, environ) for profile in profiles}
-    targets = [Target.from_endpoint(endpoint) for endpoint in catalog.endpoints()]
     probers: dict[Hashable, Probes] = {}
     for identity in identities.values():
         if identity.config is not None and identity.key not in probers:
             probers[identity.key] = make_prober(identity.config)
-    jobs = [Job((key, target.id), prober, target) for key, prober in probers.items() for target in targets]
-    results: dict[Hashable, dict[str, ProbeResult]] = {key: {} for key in probers}
-    for job_key, result in run_jobs(jobs, concurrency):
-        if on_result:
-            on_result(result)
-        assert isinstance(job_key, tuple)
-        results[job_key[0]][job_key[1]] = result
-    observed = {name: results[identity.key] for name, identity in identities.items() if identity.config}
-    unavailable = {name: identity.problem for name, identity in identities.items() if identity.problem}
     selected = PolicySet(
         organization=policy.organization,
         profiles={profile.name: profile for profile in profiles},
         sources=policy.sources,
     )
-    findings, readiness = assess(selected, catalog, observed, unavailable)
+    targets = [Target.from_endpoint(endpoint) for endpoint in catalog.endpoints()]
+    return AuditPlan(selected, catalog, base, identities, probers, targets)
+
+
+def run_audit(
+    plan: AuditPlan, *, concurrency: int = 32, on_result: Callable[[ProbeResult], None] | None = None
+) -> AuditRun:
+    """Make every probe of the plan, then hold the results against the profiles."""
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    results: dict[Hashable, dict[str, ProbeResult]] = {key: {} for key in plan.probers}
+    for job_key, result in run_jobs(plan.jobs, concurrency):
+        if on_result:
+            on_result(result)
+        assert isinstance(job_key, tuple)
+        results[job_key[0]][job_key[1]] = result
+    identities = plan.identities
+    observed = {name: results[identity.key] for name, identity in identities.items() if identity.config}
+    unavailable = {name: identity.problem for name, identity in identities.items() if identity.problem}
+    findings, readiness = assess(plan.policy, plan.catalog, observed, unavailable)
     observations: list[ProbeResult] = []
     users: list[tuple[str, ...]] = []
-    for key in probers:
+    for key in plan.probers:
         names = tuple(name for name, identity in identities.items() if identity.key == key)
-        for target in targets:
+        for target in plan.targets:
             observations.append(results[key][target.id])
             users.append(names)
     return AuditRun(
         version=__version__,
         started_at=started_at,
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        policy=selected,
-        environment=dict(base.describe()),
+        policy=plan.policy,
+        environment=dict(plan.base.describe()),
         observations=tuple(observations),
         observation_profiles=tuple(users),
         findings=tuple(findings),

@@ -433,7 +433,7 @@ def audit(
     blocked), leak (should be blocked, works), degraded, inspected or unknown. The report
     answers who has access, what blocks it, and which rules are written down.
     """
-    from netaudit.audit import run_audit
+    from netaudit.audit import plan_audit, run_audit
     from netaudit.probe.engine import Prober
     from netaudit.render import AUDIT_RENDERERS
     from netaudit.render.document import audit_document
@@ -443,19 +443,10 @@ def audit(
     audited = sites.only(platforms) if platforms else sites
     config = _netconfig(network)
     prober = Prober(config)
-    total = len(audited.endpoints()) * max(1, len(profile_names or policy.profiles))
-    on_result, finish = _progress_sink(total)
+    plan = plan_audit(policy, audited, config, prober.with_config, profile_names=profile_names, environ=os.environ)
+    on_result, finish = _progress_sink(len(plan.jobs))
     try:
-        run = run_audit(
-            policy,
-            audited,
-            config,
-            prober.with_config,
-            profile_names=profile_names,
-            concurrency=concurrency,
-            environ=os.environ,
-            on_result=on_result,
-        )
+        run = run_audit(plan, concurrency=concurrency, on_result=on_result)
     finally:
         finish()
     _emit(AUDIT_RENDERERS[Format(fmt)](audit_document(run, audited.ids())), output)

@@ -208,8 +208,11 @@ class Prober:
             sock = self._tls(sock, host, port, proxy, deadline, watch, trace)
         trace.layer = Layer.HTTP
         stream = Stream(sock, deadline)
-        authority = parts.netloc.rpartition("@")[2]
-        stream.send(build_request(method, path, authority))
+        try:
+            stream.send(build_request(method, path, parts.netloc.rpartition("@")[2]))
+        except BaseException:
+            sock.close()
+            raise
         return self._answer(stream, method, deadline, watch, trace)
 
     def _direct(self, host: str, port: int, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> socket.socket:
