@@ -163,3 +163,26 @@ def test_user_catalog_adds_a_platform(runner: CliRunner) -> None:
 def test_catalog_from_environment(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["catalog", "list"], env={"NETAUDIT_CATALOG": str(DATA / "catalog-extra")})
     assert result.exit_code == 0 and "slack" in result.stdout
+
+
+def _closed_tcp_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_pac_file_is_an_environment_error(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["probe", "x.test", "--pac", f"http://127.0.0.1:{_closed_tcp_port()}/proxy.pac"])
+    assert result.exit_code == ExitCode.ENVIRONMENT
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "could not fetch the PAC file" in lines[0]
+
+
+def test_unwritable_output_is_an_environment_error(runner: CliRunner, origin: tuple[str, Path], tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    result = runner.invoke(cli, _probe_args(origin, "-o", str(blocker / "probe.json")))
+    assert result.exit_code == ExitCode.ENVIRONMENT
+    assert result.stderr.startswith("netaudit: error: cannot write")
