@@ -12,7 +12,6 @@ keeps its order.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 from netaudit.errors import CatalogError
 from netaudit.model import Capability, Endpoint, Platform
 from netaudit.resources import builtin_checks_dir
+from netaudit.tomlsource import InvalidToml, Key, NotUtf8, TomlFileError, TomlSource, UnreadableFile
 
 __all__ = [
     "ENDPOINT_KEYS",
@@ -48,8 +48,6 @@ _ENDPOINT_REQUIRED = ("capability", "url")
 _CAPABILITIES = tuple(c.value for c in Capability)
 _ID_RULE = "lowercase letters, digits, '-' and '_'"
 
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
-_TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
 _HOST_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -154,7 +152,7 @@ def _url_host(url: str) -> str:
 @dataclass(frozen=True)
 class _Loaded:
     platform: Platform
-    source: _Source
+    source: TomlSource
 
 
 def load_catalog(extra_dirs: Sequence[Path] = (), *, builtin: bool = True) -> Catalog:
@@ -200,22 +198,17 @@ def _check_names(items: list[_Loaded]) -> None:
         other = owner.get(platform.id)
         if other is not None:
             where = f"platform '{other.platform.id}' ({other.source.path})"
-            raise source.error(
-                "platform.id",
-                f"'{platform.id}' is already an alias of {where}",
-                ("platform",),
-                key="id",
-            )
+            raise _error(source, "platform.id", f"'{platform.id}' is already an alias of {where}", ("platform", "id"))
         owner[platform.id] = item
         for alias in platform.aliases:
             other = owner.get(alias)
             if other is not None:
                 used = "the id" if alias == other.platform.id else "an alias"
-                raise source.error(
+                raise _error(
+                    source,
                     "platform.aliases",
                     f"'{alias}' is already {used} of platform '{other.platform.id}' ({other.source.path})",
-                    ("platform",),
-                    key="aliases",
+                    ("platform", "aliases"),
                 )
             owner[alias] = item
 
@@ -232,91 +225,99 @@ def load_platform_file(path: Path) -> Platform:
 
 
 def _load_file(path: Path) -> _Loaded:
-    source = _Source(str(path), _read_text(path))
-    data = source.parse()
+    try:
+        source = TomlSource.read(path)
+        data = source.parse()
+    except TomlFileError as exc:
+        raise _file_error(exc) from None
     _check_keys(source, data, TOP_KEYS, "top level", ())
     platform_table = _platform_table(source, data)
     pid = _platform_id(source, platform_table, path.stem)
-    name = _non_empty_string(source, platform_table, "name", "platform.name", ("platform",), None)
+    name = _non_empty_string(source, platform_table, "name", "platform.name", ("platform",))
     aliases = _aliases(source, platform_table, pid)
     endpoints = _endpoints(source, data, pid)
     platform = Platform(id=pid, name=name, endpoints=endpoints, source=source.path, aliases=aliases)
     return _Loaded(platform, source)
 
 
-def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CatalogError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
-    try:
-        return raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is not an error
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        byte = raw[exc.start]
-        raise CatalogError(
-            f"{path}:{line}: file: not UTF-8 text (byte 0x{byte:02x} at column {column}); save it as UTF-8"
-        ) from None
+def _file_error(exc: TomlFileError) -> CatalogError:
+    """The catalog's wording of a file that cannot be read or parsed."""
+    if isinstance(exc, UnreadableFile):
+        return CatalogError(f"{exc.path}: cannot read the file: {exc.reason}")
+    if isinstance(exc, NotUtf8):
+        return CatalogError(
+            f"{exc.path}:{exc.line}: file: not UTF-8 text (byte 0x{exc.byte:02x} at column {exc.column}); "
+            "save it as UTF-8"
+        )
+    assert isinstance(exc, InvalidToml)
+    if exc.column is not None:
+        return CatalogError(f"{exc.path}:{exc.line}:{exc.column}: invalid TOML: {exc.message}")
+    if exc.at_end:
+        return CatalogError(f"{exc.path}:{exc.line}: invalid TOML: {exc.message} (at end of file)")
+    return CatalogError(f"{exc.path}: invalid TOML: {exc.message}")
 
 
-def _platform_table(source: _Source, data: dict[str, Any]) -> dict[str, Any]:
+def _error(source: TomlSource, where: str, what: str, at: Key = ()) -> CatalogError:
+    """A one-line error for `what` at `where`, with the line of the key `at` (or of its table) if found."""
+    line = source.line_of(at)
+    position = f"{source.path}:{line}" if line else source.path
+    return CatalogError(f"{position}: {where}: {what}")
+
+
+def _platform_table(source: TomlSource, data: dict[str, Any]) -> dict[str, Any]:
     table = data.get("platform")
     if table is None:
-        raise source.error("top level", "missing [platform] table (with id and name)", ())
+        raise _error(source, "top level", "missing [platform] table (with id and name)")
     if not isinstance(table, dict):
-        raise source.error(
-            "top level",
-            f"'platform' must be a table ([platform]), got {_describe(table)}",
-            (),
-            key="platform",
+        raise _error(
+            source, "top level", f"'platform' must be a table ([platform]), got {_describe(table)}", ("platform",)
         )
     _check_keys(source, table, PLATFORM_KEYS, "platform", ("platform",))
-    _check_required(source, table, _PLATFORM_REQUIRED, "platform", ("platform",), None)
+    _check_required(source, table, _PLATFORM_REQUIRED, "platform", ("platform",))
     return table
 
 
-def _platform_id(source: _Source, table: dict[str, Any], stem: str) -> str:
-    pid = _string(source, table, "id", "platform.id", ("platform",), None)
+def _platform_id(source: TomlSource, table: dict[str, Any], stem: str) -> str:
+    pid = _string(source, table, "id", "platform.id", ("platform",))
     if not PLATFORM_ID_RE.match(pid):
-        raise source.error("platform.id", f"'{pid}' is not a valid id ({_ID_RULE})", ("platform",), key="id")
+        raise _error(source, "platform.id", f"'{pid}' is not a valid id ({_ID_RULE})", ("platform", "id"))
     if pid != stem:
-        raise source.error(
+        raise _error(
+            source,
             "platform.id",
             f"'{pid}' does not match the file name '{stem}.toml' (the id must equal the file name)",
-            ("platform",),
-            key="id",
+            ("platform", "id"),
         )
     return pid
 
 
-def _aliases(source: _Source, table: dict[str, Any], pid: str) -> tuple[str, ...]:
-    where, loc = "platform.aliases", ("platform",)
-    aliases = _string_list(source, table, "aliases", where, loc, None)
+def _aliases(source: TomlSource, table: dict[str, Any], pid: str) -> tuple[str, ...]:
+    where, at = "platform.aliases", ("platform", "aliases")
+    aliases = _string_list(source, table, "aliases", where, ("platform",))
     seen: set[str] = set()
     for alias in aliases:
         if not PLATFORM_ID_RE.match(alias):
-            raise source.error(where, f"'{alias}' is not a valid alias ({_ID_RULE})", loc, key="aliases")
+            raise _error(source, where, f"'{alias}' is not a valid alias ({_ID_RULE})", at)
         if alias == pid:
-            raise source.error(where, f"'{alias}' is the platform's own id", loc, key="aliases")
+            raise _error(source, where, f"'{alias}' is the platform's own id", at)
         if alias in seen:
-            raise source.error(where, f"'{alias}' is listed twice", loc, key="aliases")
+            raise _error(source, where, f"'{alias}' is listed twice", at)
         seen.add(alias)
     return aliases
 
 
-def _endpoints(source: _Source, data: dict[str, Any], pid: str) -> tuple[Endpoint, ...]:
+def _endpoints(source: TomlSource, data: dict[str, Any], pid: str) -> tuple[Endpoint, ...]:
     tables = data.get("endpoint")
     if tables is None or tables == []:
-        raise source.error(
-            "top level", "no [[endpoint]] tables (a platform needs at least one endpoint)", (), key="endpoint"
+        raise _error(
+            source, "top level", "no [[endpoint]] tables (a platform needs at least one endpoint)", ("endpoint",)
         )
     if not isinstance(tables, list):
-        raise source.error(
+        raise _error(
+            source,
             "top level",
             f"'endpoint' must be an array of tables ([[endpoint]]), got {_describe(tables)}",
-            (),
-            key="endpoint",
+            ("endpoint",),
         )
     counts: dict[Capability, int] = {}
     seen: dict[tuple[str, str], int] = {}
@@ -325,32 +326,31 @@ def _endpoints(source: _Source, data: dict[str, Any], pid: str) -> tuple[Endpoin
         endpoint = _endpoint(source, table, index, pid, counts)
         first = seen.setdefault((endpoint.method, endpoint.url), index)
         if first != index:
-            raise source.error(
+            raise _error(
+                source,
                 f"endpoint {index + 1}",
                 f"same method and url as endpoint {first + 1} ({endpoint.method} {endpoint.url})",
-                ("endpoint",),
-                index,
-                key="url",
+                ("endpoint", index, "url"),
             )
         endpoints.append(endpoint)
     return tuple(endpoints)
 
 
-def _endpoint(source: _Source, table: Any, index: int, pid: str, counts: dict[Capability, int]) -> Endpoint:
-    where, loc = f"endpoint {index + 1}", ("endpoint",)
+def _endpoint(source: TomlSource, table: Any, index: int, pid: str, counts: dict[Capability, int]) -> Endpoint:
+    where, at = f"endpoint {index + 1}", ("endpoint", index)
     if not isinstance(table, dict):
-        raise source.error(where, f"expected a table, got {_describe(table)}", loc, index)
-    _check_keys(source, table, ENDPOINT_KEYS, where, loc, index)
-    _check_required(source, table, _ENDPOINT_REQUIRED, where, loc, index)
-    capability = _capability(source, table, where, index)
-    url = _url(source, table, where, index)
-    method = _method(source, table, where, index)
-    statuses = _statuses(source, table, where, index)
-    titles = _string_list(source, table, "expect_title", f"{where}.expect_title", loc, index)
+        raise _error(source, where, f"expected a table, got {_describe(table)}", at)
+    _check_keys(source, table, ENDPOINT_KEYS, where, at)
+    _check_required(source, table, _ENDPOINT_REQUIRED, where, at)
+    capability = _capability(source, table, where, at)
+    url = _url(source, table, where, at)
+    method = _method(source, table, where, at)
+    statuses = _statuses(source, table, where, at)
+    titles = _string_list(source, table, "expect_title", f"{where}.expect_title", at)
     for title in titles:
         if not title.strip():
-            raise source.error(f"{where}.expect_title", "titles must not be empty", loc, index, key="expect_title")
-    note = _string(source, table, "note", f"{where}.note", loc, index) if "note" in table else ""
+            raise _error(source, f"{where}.expect_title", "titles must not be empty", (*at, "expect_title"))
+    note = _string(source, table, "note", f"{where}.note", at) if "note" in table else ""
     counts[capability] = counts.get(capability, 0) + 1
     return Endpoint(
         id=f"{pid}.{capability.value}.{counts[capability]}",
@@ -364,40 +364,38 @@ def _endpoint(source: _Source, table: Any, index: int, pid: str, counts: dict[Ca
     )
 
 
-def _capability(source: _Source, table: dict[str, Any], where: str, index: int) -> Capability:
-    value = _string(source, table, "capability", f"{where}.capability", ("endpoint",), index)
+def _capability(source: TomlSource, table: dict[str, Any], where: str, at: Key) -> Capability:
+    value = _string(source, table, "capability", f"{where}.capability", at)
     if value not in _CAPABILITIES:
-        raise source.error(
+        raise _error(
+            source,
             f"{where}.capability",
             f"unknown capability '{value}' (allowed: {', '.join(_CAPABILITIES)})",
-            ("endpoint",),
-            index,
-            key="capability",
+            (*at, "capability"),
         )
     return Capability(value)
 
 
-def _method(source: _Source, table: dict[str, Any], where: str, index: int) -> str:
+def _method(source: TomlSource, table: dict[str, Any], where: str, at: Key) -> str:
     if "method" not in table:
         return "GET"
-    value = _string(source, table, "method", f"{where}.method", ("endpoint",), index).upper()
+    value = _string(source, table, "method", f"{where}.method", at).upper()
     if value not in METHODS:
-        raise source.error(
+        raise _error(
+            source,
             f"{where}.method",
             f"unknown method '{table['method']}' (allowed: {', '.join(METHODS)}; post endpoints are "
             "probed with a harmless request, never a real upload)",
-            ("endpoint",),
-            index,
-            key="method",
+            (*at, "method"),
         )
     return value
 
 
-def _url(source: _Source, table: dict[str, Any], where: str, index: int) -> str:
-    value = _string(source, table, "url", f"{where}.url", ("endpoint",), index)
+def _url(source: TomlSource, table: dict[str, Any], where: str, at: Key) -> str:
+    value = _string(source, table, "url", f"{where}.url", at)
     problem = _url_problem(value)
     if problem:
-        raise source.error(f"{where}.url", problem, ("endpoint",), index, key="url")
+        raise _error(source, f"{where}.url", problem, (*at, "url"))
     return value
 
 
@@ -423,93 +421,60 @@ def _url_problem(url: str) -> str:
     return ""
 
 
-def _statuses(source: _Source, table: dict[str, Any], where: str, index: int) -> tuple[int, ...]:
-    loc, field_where = ("endpoint",), f"{where}.expect_status"
+def _statuses(source: TomlSource, table: dict[str, Any], where: str, at: Key) -> tuple[int, ...]:
+    field_where, field_at = f"{where}.expect_status", (*at, "expect_status")
     value = table.get("expect_status", [])
     if not isinstance(value, list):
-        raise source.error(
-            field_where,
-            f"expected a list of integers, got {_describe(value)}",
-            loc,
-            index,
-            key="expect_status",
-        )
+        raise _error(source, field_where, f"expected a list of integers, got {_describe(value)}", field_at)
     seen: list[int] = []
     for n, item in enumerate(value, start=1):
         if isinstance(item, bool) or not isinstance(item, int):
-            raise source.error(
-                field_where,
-                f"item {n}: expected an integer, got {_describe(item)}",
-                loc,
-                index,
-                key="expect_status",
-            )
+            raise _error(source, field_where, f"item {n}: expected an integer, got {_describe(item)}", field_at)
         if not 100 <= item <= 599:
-            raise source.error(
-                field_where, f"{item} is not an HTTP status code (100-599)", loc, index, key="expect_status"
-            )
+            raise _error(source, field_where, f"{item} is not an HTTP status code (100-599)", field_at)
         if item in seen:
-            raise source.error(field_where, f"{item} is listed twice", loc, index, key="expect_status")
+            raise _error(source, field_where, f"{item} is listed twice", field_at)
         seen.append(item)
     return tuple(seen)
 
 
 # --- Typed field readers ---------------------------------------------------------------------
+# `at` is the key of the table being read: () for the top level, ("platform",), ("endpoint", index).
 
 
-def _check_keys(
-    source: _Source,
-    table: dict[str, Any],
-    allowed: Sequence[str],
-    where: str,
-    loc: tuple[str, ...],
-    index: int | None = None,
-) -> None:
+def _check_keys(source: TomlSource, table: dict[str, Any], allowed: Sequence[str], where: str, at: Key) -> None:
     for key in table:
         if key not in allowed:
-            raise source.error(where, f"unknown key '{key}' (allowed: {', '.join(allowed)})", loc, index, key=key)
+            raise _error(source, where, f"unknown key '{key}' (allowed: {', '.join(allowed)})", (*at, key))
 
 
-def _check_required(
-    source: _Source,
-    table: dict[str, Any],
-    required: Sequence[str],
-    where: str,
-    loc: tuple[str, ...],
-    index: int | None,
-) -> None:
+def _check_required(source: TomlSource, table: dict[str, Any], required: Sequence[str], where: str, at: Key) -> None:
     for key in required:
         if key not in table:
-            raise source.error(where, f"missing required key '{key}'", loc, index)
+            raise _error(source, where, f"missing required key '{key}'", at)
 
 
-def _string(
-    source: _Source, table: dict[str, Any], key: str, where: str, loc: tuple[str, ...], index: int | None
-) -> str:
+def _string(source: TomlSource, table: dict[str, Any], key: str, where: str, at: Key) -> str:
     value = table[key]
     if not isinstance(value, str):
-        raise source.error(where, f"expected a string, got {_describe(value)}", loc, index, key=key)
+        raise _error(source, where, f"expected a string, got {_describe(value)}", (*at, key))
     return value
 
 
-def _non_empty_string(
-    source: _Source, table: dict[str, Any], key: str, where: str, loc: tuple[str, ...], index: int | None
-) -> str:
-    value = _string(source, table, key, where, loc, index)
+def _non_empty_string(source: TomlSource, table: dict[str, Any], key: str, where: str, at: Key) -> str:
+    value = _string(source, table, key, where, at)
     if not value.strip():
-        raise source.error(where, "must not be empty", loc, index, key=key)
+        raise _error(source, where, "must not be empty", (*at, key))
     return value
 
 
-def _string_list(
-    source: _Source, table: dict[str, Any], key: str, where: str, loc: tuple[str, ...], index: int | None
-) -> tuple[str, ...]:
+def _string_list(source: TomlSource, table: dict[str, Any], key: str, where: str, at: Key) -> tuple[str, ...]:
     value = table.get(key, [])
     if not isinstance(value, list):
-        raise source.error(where, f"expected a list of strings, got {_describe(value)}", loc, index, key=key)
+        raise _error(source, where, f"expected a list of strings, got {_describe(value)}", (*at, key))
     for n, item in enumerate(value, start=1):
         if not isinstance(item, str):
-            raise source.error(where, f"item {n}: expected a string, got {_describe(item)}", loc, index, key=key)
+            raise _error(source, where, f"item {n}: expected a string, got {_describe(item)}", (*at, key))
     return tuple(value)
 
 
@@ -528,103 +493,3 @@ def _describe(value: object) -> str:
     if isinstance(value, dict):
         return "a table"
     return "a date/time"
-
-
-# --- Where a problem is in the file ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Source:
-    """One catalog file's path (as given) and text, to parse it and to point at its lines."""
-
-    path: str
-    text: str
-
-    def parse(self) -> dict[str, Any]:
-        try:
-            return tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as exc:
-            raise self._syntax_error(str(exc)) from None
-
-    def _syntax_error(self, message: str) -> CatalogError:
-        position = _TOML_POSITION.search(message)
-        if position:
-            text = message[: position.start()]
-            return CatalogError(f"{self.path}:{position[1]}:{position[2]}: invalid TOML: {text}")
-        at_end = _TOML_AT_END.search(message)
-        if at_end:
-            line = max(1, len(self.text.splitlines()))
-            return CatalogError(f"{self.path}:{line}: invalid TOML: {message[: at_end.start()]} (at end of file)")
-        return CatalogError(f"{self.path}: invalid TOML: {message}")
-
-    def error(
-        self,
-        where: str,
-        what: str,
-        table: tuple[str, ...],
-        index: int | None = None,
-        *,
-        key: str | None = None,
-    ) -> CatalogError:
-        """A one-line error for `what` at `where`, with the line of `key` in that table if found."""
-        line = _find_line(self.text, table, index, key)
-        position = f"{self.path}:{line}" if line else self.path
-        return CatalogError(f"{position}: {where}: {what}")
-
-
-_HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY_RE = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
-
-
-def _dotted(name: str) -> tuple[str, ...]:
-    return tuple(part.strip().strip("\"'") for part in re.split(r"\.(?=(?:[^\"']|\"[^\"]*\"|'[^']*')*$)", name))
-
-
-def _find_line(text: str, table: tuple[str, ...], index: int | None, key: str | None) -> int | None:
-    """Best effort: the line of `key` in `table` (the index-th of an array of tables), else the
-    line of that table's header, else None. Multi-line strings are skipped roughly."""
-    current: tuple[str, ...] = ()
-    arrays: dict[tuple[str, ...], int] = {}
-    header_line: int | None = None
-    in_string: str | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if in_string:
-            if line.count(in_string) % 2 == 1:
-                in_string = None
-            continue
-        header = _HEADER_RE.match(line)
-        if header:
-            current = _dotted(header[2])
-            if header[1] == "[[":
-                arrays[current] = arrays.get(current, -1) + 1
-            in_target = current == table and (index is None or arrays.get(table, -1) == index)
-            if in_target and header_line is None:
-                header_line = number
-            below = current[: len(table) + 1]
-            if key is not None and below == (*table, key) and (index is None or arrays.get(table, -1) == index):
-                return number
-            continue
-        found = _KEY_RE.match(line)
-        if found and key is not None and _key_matches(current, table, index, arrays, _dotted(found[1]), key):
-            return number
-        for quote in ('"""', "'''"):
-            if line.count(quote) % 2 == 1:
-                in_string = quote
-                break
-    return header_line
-
-
-def _key_matches(
-    current: tuple[str, ...],
-    table: tuple[str, ...],
-    index: int | None,
-    arrays: dict[tuple[str, ...], int],
-    line_key: tuple[str, ...],
-    key: str,
-) -> bool:
-    if index is not None:
-        return current == table and arrays.get(table, -1) == index and line_key[0] == key
-    if len(current) > len(table) or table[: len(current)] != current:
-        return False
-    wanted = (*table[len(current) :], key)
-    return line_key[: len(wanted)] == wanted

@@ -9,11 +9,9 @@ the file are all refused. Every problem is one line, `FILE:LINE: profiles.NAME.F
 
 from __future__ import annotations
 
-import bisect
 import difflib
 import json
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ from netaudit.model import (
     TimeWindow,
 )
 from netaudit.schedule import parse_window
+from netaudit.tomlsource import InvalidToml, NotUtf8, TomlSource, UnreadableFile
 
 TOP_KEYS = ("organization", "profiles")
 ORGANIZATION_KEYS = ("name", "owner", "timezone")
@@ -57,7 +56,6 @@ _SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "token", "apikey"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*", re.ASCII)
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
-_TOML_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)\s*$")
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 
 
@@ -199,176 +197,6 @@ def _looks_secret(key: str, value: object) -> bool:
     )
 
 
-# A small scanner that finds the line of each key in a TOML text tomllib has already accepted
-# (tomllib reports lines only for syntax errors). Strings, comments and multi-line arrays are skipped
-# so that their content is never taken for a key or a table header.
-
-
-def _find_unescaped(text: str, needle: str, i: int) -> int:
-    n = len(text)
-    while i < n:
-        if text[i] == "\\":
-            i += 2
-        elif text.startswith(needle, i):
-            return i
-        else:
-            i += 1
-    return -1
-
-
-def _skip_string(text: str, i: int) -> int:
-    """The index just after the string that starts with the quote at text[i]."""
-    n = len(text)
-    quote = text[i]
-    if text.startswith(quote * 3, i):
-        triple = quote * 3
-        end = text.find(triple, i + 3) if quote == "'" else _find_unescaped(text, triple, i + 3)
-        if end < 0:
-            return n
-        end += 3
-        for _ in range(2):  # """a"""" is the string 'a"': up to two quotes end the content
-            if end < n and text[end] == quote:
-                end += 1
-        return end
-    j = i + 1
-    while j < n:
-        char = text[j]
-        if char == "\\" and quote == '"':
-            j += 2
-        elif char == quote:
-            return j + 1
-        elif char == "\n":
-            return j
-        else:
-            j += 1
-    return n
-
-
-def _skip_comment(text: str, i: int) -> int:
-    end = text.find("\n", i)
-    return len(text) if end < 0 else end
-
-
-def _scan_until(text: str, i: int, stops: str) -> int:
-    """The index of the first character in `stops` (or the end of the line) outside strings."""
-    n = len(text)
-    while i < n:
-        char = text[i]
-        if char in "\"'":
-            i = _skip_string(text, i)
-        elif char in stops or char == "\n":
-            return i
-        else:
-            i += 1
-    return n
-
-
-def _skip_value(text: str, i: int) -> int:
-    """The index of the newline that ends the value starting at i (or the end of the text)."""
-    n = len(text)
-    depth = 0
-    while i < n:
-        char = text[i]
-        if char in "\"'":
-            i = _skip_string(text, i)
-            continue
-        if char == "#":
-            i = _skip_comment(text, i)
-            continue
-        if char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth = max(depth - 1, 0)
-        elif char == "\n" and depth == 0:
-            return i
-        i += 1
-    return n
-
-
-def _key_path(key_text: str) -> tuple[str, ...] | None:
-    """The keys of a (possibly dotted, possibly quoted) TOML key, decoded by tomllib itself."""
-    try:
-        doc: Any = tomllib.loads(key_text + " = 0")
-    except tomllib.TOMLDecodeError:
-        return None
-    keys: list[str] = []
-    while isinstance(doc, dict) and len(doc) == 1:
-        key, doc = next(iter(doc.items()))
-        keys.append(key)
-    return tuple(keys) or None
-
-
-def _key_spans(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
-    """Each table header and key/value of a valid TOML text: full key path -> (start, end) offsets."""
-    spans: dict[tuple[str, ...], tuple[int, int]] = {}
-    table: tuple[str, ...] = ()
-    i, n = 0, len(text)
-    while i < n:
-        char = text[i]
-        if char in " \t\r\n":
-            i += 1
-        elif char == "#":
-            i = _skip_comment(text, i)
-        elif char == "[":
-            start = i + (2 if text.startswith("[[", i) else 1)
-            close = _scan_until(text, start, "]")
-            header = _key_path(text[start:close])
-            if header is not None:
-                table = header
-                spans.setdefault(header, (i, i))
-            i = max(_skip_comment(text, close), i + 1)
-        else:
-            equals = _scan_until(text, i, "=")
-            keys = _key_path(text[i:equals])
-            end = max(_skip_value(text, equals + 1), i + 1)
-            if keys is not None:
-                spans.setdefault(table + keys, (i, end))
-            i = end
-    return spans
-
-
-class _Source:
-    """One profiles file's text, and the line of any key in it (found when first asked)."""
-
-    def __init__(self, path: str, text: str) -> None:
-        self.path = path
-        self.text = text
-        self._spans: dict[tuple[str, ...], tuple[int, int]] | None = None
-        self._newlines: list[int] = []
-
-    def _index(self) -> dict[tuple[str, ...], tuple[int, int]]:
-        if self._spans is None:
-            self._newlines = [i for i, char in enumerate(self.text) if char == "\n"]
-            self._spans = _key_spans(self.text)
-        return self._spans
-
-    def _line(self, offset: int) -> int:
-        return bisect.bisect_left(self._newlines, offset) + 1
-
-    def line_of(self, keys: tuple[str, ...]) -> int | None:
-        """The line of the key, else of its nearest written ancestor (or first written descendant)."""
-        spans = self._index()
-        for size in range(len(keys), 0, -1):
-            prefix = keys[:size]
-            if prefix in spans:
-                return self._line(spans[prefix][0])
-            below = [start for path, (start, _) in spans.items() if path[:size] == prefix]
-            if below:
-                return self._line(min(below))
-        return None
-
-    def line_of_item(self, keys: tuple[str, ...], item: str) -> int | None:
-        """The line of one string of a (possibly multi-line) list, else the line of its key."""
-        spans = self._index()
-        if keys in spans:
-            start, end = spans[keys]
-            for quoted in (f'"{item}"', f"'{item}'"):
-                found = self.text.find(quoted, start, end)
-                if found >= 0:
-                    return self._line(found)
-        return self.line_of(keys)
-
-
 # --- the loader ---------------------------------------------------------------------------------
 
 
@@ -381,9 +209,9 @@ class _Loader:
         self.problems: list[_Problem] = []
         self.file_order: dict[str, int] = {}
         self.sources: list[str] = []
-        self.organizations: list[tuple[_Source, Organization | None]] = []
+        self.organizations: list[tuple[TomlSource, Organization | None]] = []
         self.profiles: dict[str, Profile] = {}
-        self.first_definition: dict[str, tuple[_Source, int | None]] = {}
+        self.first_definition: dict[str, tuple[TomlSource, int | None]] = {}
         self.unreadable = 0
 
     # Reporting
@@ -393,7 +221,7 @@ class _Loader:
         self.unreadable += 1
         self.problems.append(_Problem(path, line, "", what))
 
-    def _problem(self, src: _Source, keys: tuple[str, ...], what: str, line: int | None = None) -> None:
+    def _problem(self, src: TomlSource, keys: tuple[str, ...], what: str, line: int | None = None) -> None:
         found = line if line is not None else src.line_of(keys)
         self.problems.append(_Problem(src.path, found, _dotted(keys), what))
 
@@ -456,40 +284,22 @@ class _Loader:
 
     def _load_file(self, shown: str, path: Path) -> None:
         try:
-            raw = path.read_bytes()
-        except OSError as error:
-            self._file_problem(shown, None, f"cannot read: {error.strerror or error}")
-            return
-        if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, as some Windows editors write
-            raw = raw[3:]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            bad_line = raw.count(b"\n", 0, error.start) + 1
-            self._file_problem(shown, bad_line, f"not UTF-8 text (byte 0x{raw[error.start]:02x}); save it as UTF-8")
-            return
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            message = str(error)
-            match = _TOML_POSITION.search(message)
-            line: int | None = None
-            if match:
-                message = message[: match.start()]
-                if match.group(1):
-                    line = int(match.group(1))
-                    message += f" (column {match.group(2)})"
-                else:
-                    line = text.rstrip("\n").count("\n") + 1
-                    message += " (at the end of the file)"
-            self._file_problem(shown, line, f"invalid TOML: {message}")
-            return
-        self.sources.append(shown)
-        self._document(_Source(shown, text), doc)
+            src = TomlSource.read(path)
+            doc = src.parse()
+        except UnreadableFile as error:
+            self._file_problem(shown, None, f"cannot read: {error.reason}")
+        except NotUtf8 as error:
+            self._file_problem(shown, error.line, f"not UTF-8 text (byte 0x{error.byte:02x}); save it as UTF-8")
+        except InvalidToml as error:
+            where = f" (column {error.column})" if error.column else " (at the end of the file)" if error.at_end else ""
+            self._file_problem(shown, error.line, f"invalid TOML: {error.message}{where}")
+        else:
+            self.sources.append(shown)
+            self._document(src, doc)
 
     # Tables
 
-    def _secrets(self, src: _Source, table: dict[str, Any], prefix: tuple[str, ...]) -> None:
+    def _secrets(self, src: TomlSource, table: dict[str, Any], prefix: tuple[str, ...]) -> None:
         for key, value in table.items():
             keys = (*prefix, key)
             if _looks_secret(key, value):
@@ -502,7 +312,7 @@ class _Loader:
                         self._secrets(src, item, keys)
 
     def _unknown_keys(
-        self, src: _Source, prefix: tuple[str, ...], table: dict[str, Any], allowed: Sequence[str]
+        self, src: TomlSource, prefix: tuple[str, ...], table: dict[str, Any], allowed: Sequence[str]
     ) -> None:
         for key, value in table.items():
             if key in allowed or _looks_secret(key, value):
@@ -511,13 +321,13 @@ class _Loader:
             hint = f"did you mean {guess!r}?" if guess else f"allowed here: {', '.join(allowed)}"
             self._problem(src, (*prefix, key), f"unknown key; {hint}")
 
-    def _table(self, src: _Source, keys: tuple[str, ...], value: object, example: str) -> dict[str, Any] | None:
+    def _table(self, src: TomlSource, keys: tuple[str, ...], value: object, example: str) -> dict[str, Any] | None:
         if isinstance(value, dict):
             return value
         self._problem(src, keys, f"must be a table ({example}), not {_kind(value)}")
         return None
 
-    def _string(self, src: _Source, keys: tuple[str, ...], value: object, *, empty: bool = True) -> str | None:
+    def _string(self, src: TomlSource, keys: tuple[str, ...], value: object, *, empty: bool = True) -> str | None:
         if not isinstance(value, str):
             self._problem(src, keys, f"must be a string, not {_kind(value)}")
             return None
@@ -526,7 +336,7 @@ class _Loader:
             return None
         return value.strip()
 
-    def _document(self, src: _Source, doc: dict[str, Any]) -> None:
+    def _document(self, src: TomlSource, doc: dict[str, Any]) -> None:
         self._secrets(src, doc, ())
         self._unknown_keys(src, (), doc, TOP_KEYS)
         if "organization" in doc:
@@ -562,7 +372,7 @@ class _Loader:
                     if profile is not None:
                         self.profiles[name] = profile
 
-    def _organization(self, src: _Source, table: dict[str, Any]) -> Organization | None:
+    def _organization(self, src: TomlSource, table: dict[str, Any]) -> Organization | None:
         before = len(self.problems)
         self._unknown_keys(src, ("organization",), table, ORGANIZATION_KEYS)
         name = owner = timezone = None
@@ -584,7 +394,7 @@ class _Loader:
             return None
         return Organization(name=name, owner=owner or "", timezone=timezone, source=src.path)
 
-    def _timezone(self, src: _Source, keys: tuple[str, ...], value: object) -> str | None:
+    def _timezone(self, src: TomlSource, keys: tuple[str, ...], value: object) -> str | None:
         zone = self._string(src, keys, value, empty=False)
         if zone is None:
             return None
@@ -608,7 +418,7 @@ class _Loader:
 
     # Profiles
 
-    def _profile(self, src: _Source, name: str, table: dict[str, Any]) -> Profile | None:
+    def _profile(self, src: TomlSource, name: str, table: dict[str, Any]) -> Profile | None:
         before = len(self.problems)
         base = ("profiles", name)
         if not _PROFILE_NAME.fullmatch(name):
@@ -659,7 +469,7 @@ class _Loader:
             source=src.path,
         )
 
-    def _members(self, src: _Source, keys: tuple[str, ...], value: object) -> tuple[str, ...]:
+    def _members(self, src: TomlSource, keys: tuple[str, ...], value: object) -> tuple[str, ...]:
         example = 'e.g. ["AD group Marketing", "10.20.0.0/16"]'
         if not isinstance(value, list):
             self._problem(src, keys, f"must be a list of strings ({example}), not {_kind(value)}")
@@ -673,7 +483,7 @@ class _Loader:
                 members.append(item.strip())
         return tuple(members)
 
-    def _proxy_user(self, src: _Source, keys: tuple[str, ...], value: object) -> str | None:
+    def _proxy_user(self, src: TomlSource, keys: tuple[str, ...], value: object) -> str | None:
         user = self._string(src, keys, value, empty=False)
         if user is not None and ":" in user:
             # "user:password" written in one field: refuse without repeating it.
@@ -681,7 +491,7 @@ class _Loader:
             return None
         return user
 
-    def _env_name(self, src: _Source, keys: tuple[str, ...], value: object) -> str | None:
+    def _env_name(self, src: TomlSource, keys: tuple[str, ...], value: object) -> str | None:
         name = self._string(src, keys, value, empty=False)
         if name is not None and not _ENV_NAME.fullmatch(name):
             # Not echoed: a bad name here is often the password itself.
@@ -694,7 +504,7 @@ class _Loader:
             return None
         return name
 
-    def _proxy(self, src: _Source, keys: tuple[str, ...], value: object) -> str | None:
+    def _proxy(self, src: TomlSource, keys: tuple[str, ...], value: object) -> str | None:
         url = self._string(src, keys, value, empty=False)
         if url is None:
             return None
@@ -727,7 +537,7 @@ class _Loader:
             return None
         return url
 
-    def _level(self, src: _Source, keys: tuple[str, ...], value: object) -> AccessLevel | None:
+    def _level(self, src: TomlSource, keys: tuple[str, ...], value: object) -> AccessLevel | None:
         if not isinstance(value, str):
             self._problem(src, keys, f'must be "none", "read" or "post", not {_kind(value)}')
             return None
@@ -737,7 +547,7 @@ class _Loader:
             self._problem(src, keys, f"unknown access level {_show(value)}; use none, read or post")
             return None
 
-    def _access(self, src: _Source, keys: tuple[str, ...], value: object) -> dict[str, AccessLevel]:
+    def _access(self, src: TomlSource, keys: tuple[str, ...], value: object) -> dict[str, AccessLevel]:
         table = self._table(src, keys, value, '{ facebook = "read", linkedin = "post" }')
         access: dict[str, AccessLevel] = {}
         written: dict[str, str] = {}
@@ -763,7 +573,7 @@ class _Loader:
             access[platform] = level
         return access
 
-    def _rules(self, src: _Source, keys: tuple[str, ...], value: object) -> Rules | None:
+    def _rules(self, src: TomlSource, keys: tuple[str, ...], value: object) -> Rules | None:
         table = self._table(src, keys, value, "[profiles.NAME.rules]")
         if table is None:
             return None

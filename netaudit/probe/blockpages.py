@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import html
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 from netaudit.errors import InputError
 from netaudit.resources import package_data
+from netaudit.tomlsource import InvalidToml, NotUtf8, TomlSource, UnreadableFile
 
 BODY_WINDOW = 64 * 1024
 """Body fingerprints are matched against this many leading characters of the body."""
@@ -65,36 +65,35 @@ class Fingerprint:
 # --- loading ----------------------------------------------------------------------------------
 
 
-def read_data_file(path: Path) -> tuple[dict[str, Any], str]:
-    """Parse a fingerprint TOML file strictly at the top level; return the document and its text.
+def read_entries(path: Path, table: str) -> tuple[TomlSource, list[Any]]:
+    """The ``[[table]]`` entries of a fingerprint file (checked strictly at its top level), and its source.
 
     Shared with `netaudit.probe.sinkhole`, which reads the ``[[dns]]`` tables of the same file.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such fingerprint file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read it ({exc})") from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+        source = TomlSource.read(path)
+        document = source.parse()
+    except UnreadableFile as exc:
+        if isinstance(exc.error, FileNotFoundError):
+            raise InputError(f"{path}: no such fingerprint file") from None
+        raise InputError(f"{path}: cannot read it ({exc.error})") from None
+    except NotUtf8 as exc:
+        raise InputError(f"{path}: cannot read it ({exc.error})") from None
+    except InvalidToml as exc:
+        raise InputError(f"{path}: not valid TOML: {exc.error}") from None
     for key in document:
         if key not in _TOP_LEVEL:
             raise InputError(f"{path}: unknown top-level key '{key}' (expected [[fingerprint]] or [[dns]])")
-    return document, text
+    entries = document.get(table, [])
+    if not isinstance(entries, list):
+        raise InputError(f"{path}: '{table}' must be an array of tables ([[{table}]])")
+    return source, entries
 
 
-def table_lines(text: str, table: str) -> list[int]:
-    """Line numbers (1-based) of each ``[[table]]`` header, in order: where each entry starts."""
-    header = re.compile(rf"^[ \t]*\[\[[ \t]*{re.escape(table)}[ \t]*\]\]", re.MULTILINE)
-    return [text.count("\n", 0, m.start()) + 1 for m in header.finditer(text)]
-
-
-def entry_label(path: Path, lines: list[int], index: int, table: str, name: str = "") -> str:
-    """``file:line: table #n (name)`` for error messages."""
-    where = f"{path}:{lines[index]}" if index < len(lines) else str(path)
+def entry_label(source: TomlSource, index: int, table: str, name: str = "") -> str:
+    """``file:line: table #n (name)`` for error messages; the line is that of the entry's header."""
+    line = source.line_of((table, index))
+    where = f"{source.path}:{line}" if line else source.path
     named = f" ({name})" if name else ""
     return f"{where}: {table} #{index + 1}{named}"
 
@@ -149,16 +148,12 @@ def _parse_fingerprint(entry: Any, label: str) -> Fingerprint:
 
 @functools.lru_cache(maxsize=16)
 def _load(path: Path) -> tuple[Fingerprint, ...]:
-    document, text = read_data_file(path)
-    entries = document.get("fingerprint", [])
-    if not isinstance(entries, list):
-        raise InputError(f"{path}: 'fingerprint' must be an array of tables ([[fingerprint]])")
-    lines = table_lines(text, "fingerprint")
+    toml, entries = read_entries(path, "fingerprint")
     fingerprints: list[Fingerprint] = []
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         name = entry.get("name", "") if isinstance(entry, dict) else ""
-        label = entry_label(path, lines, index, "fingerprint", name if isinstance(name, str) else "")
+        label = entry_label(toml, index, "fingerprint", name if isinstance(name, str) else "")
         fingerprint = _parse_fingerprint(entry, label)
         if fingerprint.name in seen:
             raise InputError(f"{label}: name '{fingerprint.name}' is used twice")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netaudit.errors import InputError
-from netaudit.probe.blockpages import entry_label, read_data_file, table_lines
+from netaudit.probe.blockpages import entry_label, read_entries
 from netaudit.resources import package_data
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -79,14 +79,10 @@ def _network(text: str) -> Network:
 
 @functools.lru_cache(maxsize=8)
 def _load_dns(path: Path) -> tuple[DnsFingerprint, ...]:
-    document, text = read_data_file(path)
-    entries = document.get("dns", [])
-    if not isinstance(entries, list):
-        raise InputError(f"{path}: 'dns' must be an array of tables ([[dns]])")
-    lines = table_lines(text, "dns")
+    toml, entries = read_entries(path, "dns")
     found: list[DnsFingerprint] = []
     for index, entry in enumerate(entries):
-        label = entry_label(path, lines, index, "dns")
+        label = entry_label(toml, index, "dns")
         if not isinstance(entry, dict):
             raise InputError(f"{label}: must be a table")
         for key in entry:
