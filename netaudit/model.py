@@ -120,6 +120,8 @@ class DnsEvidence:
     answers: tuple[str, ...] = ()
     rcode: str = ""
     resolved_by_proxy: bool = False
+    note: str = ""
+    """Something unusual about the answer that did not decide the status (e.g. a private address that reached the site)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ class TlsEvidence:
     verified_public: bool = False
     version: str = ""
     anchor: str = ""
+    inspector: str = ""
+    """The TLS-inspection product whose CA issued the certificate, when the issuer is a known one."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,8 @@ class ProbeResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     elapsed_ms: float = 0.0
     started_at: str = ""
+    notes: tuple[str, ...] = ()
+    """What was unusual but did not change the status (an unexpected status code from the real site)."""
 
 
 @dataclass(frozen=True)
@@ -356,6 +362,28 @@ class Readiness:
 
 
 @dataclass(frozen=True)
+class ProfileRoute:
+    """How one profile was probed: the route and identity, the route's control result, or why it was not probed.
+
+    `via` is the route's description ("direct", a masked proxy URL, a PAC file); `identity` the proxy
+    user; `control` the neutral endpoint probed the same way, so a failure of the vantage point itself is
+    never blamed on the network; `problem` why the profile could not be probed at all.
+    """
+
+    profile: str
+    via: str
+    identity: str | None = None
+    note: str = ""
+    problem: str = ""
+    control: ProbeResult | None = None
+
+    @property
+    def control_failed(self) -> bool:
+        """True when this route could not reach even the control endpoint."""
+        return self.control is not None and not self.control.status.works
+
+
+@dataclass(frozen=True)
 class AuditRun:
     """The outcome of `netaudit audit`: intentions, observations, findings and readiness, in one object."""
 
@@ -368,3 +396,8 @@ class AuditRun:
     observation_profiles: tuple[tuple[str, ...], ...]
     findings: tuple[Finding, ...]
     readiness: Readiness
+    host: str = ""
+    site: str = ""
+    catalog_version: str = ""
+    platforms: tuple[Platform, ...] = ()
+    routes: tuple[ProfileRoute, ...] = ()
