@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 
 
 class ExitCode(enum.IntEnum):
@@ -44,3 +45,19 @@ class EnvironmentProblem(NetauditError):
     """The machine's network settings cannot be used as given."""
 
     exit_code = ExitCode.ENVIRONMENT
+
+
+class LocalResourceError(EnvironmentProblem):
+    """This machine ran out of something every probe needs (file descriptors, socket buffers): a local
+    problem, never a verdict about the network."""
+
+
+_LOCAL_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+def local_resource_error(exc: BaseException) -> LocalResourceError | None:
+    """The LocalResourceError `exc` stands for, or None when it is not one (e.g. a refused connection)."""
+    if isinstance(exc, OSError) and exc.errno in _LOCAL_ERRNOS:
+        limit = " (raise the limit with `ulimit -n`, or lower --concurrency)" if exc.errno == errno.EMFILE else ""
+        return LocalResourceError(f"this machine ran out of resources for probing: {exc.strerror or exc}{limit}")
+    return None

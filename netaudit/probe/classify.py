@@ -25,6 +25,7 @@ class Verdict:
     status: Status
     detail: str
     fingerprint: str = ""
+    note: str = ""
 
 
 def classify_answer(target: Target, status: int, headers: dict[str, str], text: str, title: str) -> Verdict:
@@ -52,9 +53,9 @@ def classify_answer(target: Target, status: int, headers: dict[str, str], text: 
                 Status.BLOCK_PAGE,
                 f"answered {status} with '{title}', not the real site (expected {expected})",
             )
-        return Verdict(Status.HTTP_ERROR, f"answered {status}; the real site answers {expected}")
+        return _unexpected(status, title, f"the real site answers {expected}")
     if not target.expect_status and status >= 400:
-        return Verdict(Status.HTTP_ERROR, f"answered {status}")
+        return _unexpected(status, title, "")
     if 200 <= status < 300 and _title_mismatch(target, title):
         words = " or ".join(f"'{word}'" for word in target.expect_title)
         shown = f"titled '{title}'" if title else "without a title"
@@ -67,3 +68,35 @@ def _title_mismatch(target: Target, title: str) -> bool:
         return False
     lowered = title.lower()
     return not any(word.lower() in lowered for word in target.expect_title)
+
+
+def _unexpected(status: int, title: str, usual: str) -> Verdict:
+    """An answer with no sign of a filter and a status the site does not usually give: the site failing (5xx),
+    else the site answering (the path is open), with the unexpected status as a note."""
+    shown = f" '{title}'" if title else ""
+    if status >= 500:
+        return Verdict(Status.HTTP_ERROR, f"answered {status}{shown}" + (f"; {usual}" if usual else ""))
+    note = f"answered {status}" + (f"; {usual}" if usual else "")
+    return Verdict(Status.REACHABLE, f"answered {status}{shown}", note=note)
+
+
+def site_answer(target: Target, status: int, title: str) -> Verdict:
+    """An answer inside a TLS session verified for the name against public roots: it comes from the site.
+
+    The path is open (`reachable`) whatever the status; a status the catalog does not expect, or a title
+    without the expected words, is a note. Only the site failing (5xx) is `http_error`.
+    """
+    shown = f" '{title}'" if title else ""
+    if status >= 500:
+        return Verdict(Status.HTTP_ERROR, f"the site itself answered {status}{shown}")
+    notes = []
+    if target.expect_status and status not in target.expect_status:
+        expected = ", ".join(str(code) for code in target.expect_status)
+        notes.append(f"answered {status} where the catalog expects {expected}")
+    if 200 <= status < 300 and _title_mismatch(target, title):
+        words = " or ".join(f"'{word}'" for word in target.expect_title)
+        notes.append(f"the title{shown or ' (none)'} has none of {words}")
+    note = "; ".join(notes)
+    if note:
+        note += " (the TLS session was verified for the name against public roots, so the answer is the site's)"
+    return Verdict(Status.REACHABLE, f"answered {status}{shown}", note=note)

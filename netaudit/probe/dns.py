@@ -1,18 +1,82 @@
-"""The DNS layer: ask the configured resolver for a name's addresses and tell NXDOMAIN, errors and sinkholes apart."""
+"""The DNS layer: a name's addresses from the hosts file or the resolver; NXDOMAIN, errors, sinkholes told apart.
+
+Queries are sent here, not through dnspython's `Resolver.resolve`, so that every wait is bounded
+by the probe's own deadline: the resolver's retry loop sleeps between rounds without looking at
+its lifetime, which made a name that is never answered end its probe late.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
 import dns.resolver
 
-from netaudit.errors import EnvironmentProblem
+from netaudit.errors import EnvironmentProblem, InputError, local_resource_error
 from netaudit.model import DnsEvidence, Layer, Status
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure
-from netaudit.probe.sinkhole import sinkhole_reason
+from netaudit.probe.sinkhole import AddressKind, classify_address
 
 _RCODES = {Status.DNS_NXDOMAIN: "NXDOMAIN", Status.DNS_ERROR: "no usable answer"}
+
+
+@dataclass(frozen=True)
+class HostsFile:
+    """The workstation's hosts file: names (lowercase, no trailing dot) to the addresses it gives them."""
+
+    path: str
+    entries: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+
+    def lookup(self, name: str) -> tuple[str, ...]:
+        return self.entries.get(name.lower().rstrip("."), ())
+
+
+def system_hosts_path() -> Path:
+    """Where this operating system keeps its hosts file."""
+    if sys.platform == "win32":
+        return Path(r"C:\Windows\System32\drivers\etc\hosts")
+    return Path("/etc/hosts")
+
+
+def parse_hosts(path: str, text: str) -> HostsFile:
+    """Read hosts-file lines (``ADDRESS NAME [ALIAS...]``, ``#`` comments); lines that are not that are skipped,
+    as the system's resolver skips them."""
+    entries: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) < 2:
+            continue
+        try:
+            address = str(ipaddress.ip_address(fields[0].split("%", 1)[0]))
+        except ValueError:
+            continue
+        for name in fields[1:]:
+            known = entries.setdefault(name.lower().rstrip("."), [])
+            if address not in known:
+                known.append(address)
+    return HostsFile(path, {name: tuple(addresses) for name, addresses in entries.items()})
+
+
+def load_hosts(path: Path) -> HostsFile:
+    """The hosts file at `path`; an absent file is an empty one (as for the system's resolver)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return HostsFile(str(path))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the hosts file: {exc.strerror or exc}") from exc
+    return parse_hosts(str(path), text)
 
 
 def make_resolver(server: tuple[str, int] | None) -> dns.resolver.Resolver:
@@ -35,64 +99,116 @@ def describe_resolver(resolver: dns.resolver.Resolver) -> str:
     return f"{servers} port {resolver.port}" if resolver.port != 53 else servers
 
 
-def resolve(resolver: dns.resolver.Resolver, name: str, deadline: Deadline) -> tuple[DnsEvidence, list[str]]:
-    """The addresses of `name`; raises LayerFailure with a dns_* status when there are none worth using."""
-    where = describe_resolver(resolver)
+@dataclass(frozen=True)
+class Answer:
+    """A usable DNS answer: its evidence, the addresses to connect to (public ones first), and, when every
+    one of them is private-use space, why (the engine then calls a failure to reach the site a sinkhole)."""
+
+    evidence: DnsEvidence
+    addresses: tuple[str, ...]
+    private: str = ""
+
+
+def resolve(
+    resolver: dns.resolver.Resolver, name: str, deadline: Deadline, hosts: HostsFile | None = None
+) -> Answer:
+    """The addresses of `name`; raises LayerFailure with a dns_* status when there are none worth using.
+
+    A name in the hosts file is answered from it, as a browser's resolver would (a hosts-file entry is a
+    real control). An answer that cannot be the site (see sinkhole.py) stops the probe here.
+    """
     try:
         ipaddress.ip_address(name)
     except ValueError:
         pass
     else:
-        return DnsEvidence(name=name, resolver=where, answers=(name,), rcode="literal"), [name]
+        literal = DnsEvidence(name=name, resolver=describe_resolver(resolver), answers=(name,), rcode="literal")
+        return Answer(literal, (name,))
 
-    try:
-        answers = lookup(resolver, name, deadline)
-    except LayerFailure as failure:
-        failure.dns = DnsEvidence(name=name, resolver=where, rcode=_RCODES.get(failure.status, "no answer"))
-        raise
-    evidence = DnsEvidence(name=name, resolver=where, answers=tuple(answers), rcode="NOERROR")
-    reasons = [sinkhole_reason(address) for address in answers]
-    if all(reasons):
-        sinkhole = LayerFailure(Status.DNS_SINKHOLE, Layer.DNS, f"{where} answers {name} with a sinkhole: {reasons[0]}")
+    listed = hosts.lookup(name) if hosts is not None else ()
+    if listed:
+        assert hosts is not None
+        where, answers, rcode = f"hosts file ({hosts.path})", list(listed), "hosts"
+    else:
+        where, rcode = describe_resolver(resolver), "NOERROR"
+        try:
+            answers = lookup(resolver, name, deadline)
+        except LayerFailure as failure:
+            failure.dns = DnsEvidence(name=name, resolver=where, rcode=_RCODES.get(failure.status, "no answer"))
+            raise
+    kinds = [classify_address(address) for address in answers]
+    notes = [kind.reason for kind in kinds if kind.kind in (AddressKind.PRIVATE, AddressKind.UNUSUAL)]
+    evidence = DnsEvidence(name=name, resolver=where, answers=tuple(answers), rcode=rcode, note="; ".join(notes))
+    usable = [(a, k) for a, k in zip(answers, kinds, strict=True) if k.kind is not AddressKind.BLOCK]
+    if not usable:
+        sinkhole = LayerFailure(
+            Status.DNS_SINKHOLE, Layer.DNS, f"{where} answers {name} with a sinkhole: {kinds[0].reason}"
+        )
         sinkhole.dns = evidence
         raise sinkhole
-    return evidence, [a for a, r in zip(answers, reasons, strict=True) if not r]
+    private = [k for _, k in usable if k.kind is AddressKind.PRIVATE]
+    ordered = sorted(usable, key=lambda pair: pair[1].kind is AddressKind.PRIVATE)
+    return Answer(
+        evidence,
+        tuple(address for address, _ in ordered),
+        private[0].reason if len(private) == len(usable) else "",
+    )
 
 
 def lookup(resolver: dns.resolver.Resolver, name: str, deadline: Deadline) -> list[str]:
     """The A (else AAAA) answers for `name`; LayerFailure with a dns_* status when there are none."""
     where = describe_resolver(resolver)
-    answers: list[str] = []
-    for rdtype in ("A", "AAAA"):
-        try:
-            lifetime = deadline.remaining()
-        except DeadlineExceeded as exc:
-            raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"no answer from {where} before the deadline") from exc
-        try:
-            answer = resolver.resolve(name, rdtype, lifetime=lifetime, search=False)
-        except dns.resolver.NXDOMAIN as exc:
-            raise LayerFailure(
-                Status.DNS_NXDOMAIN, Layer.DNS, f"{where} says {name} does not exist (NXDOMAIN)"
-            ) from exc
-        except dns.resolver.NoAnswer:
-            continue
-        except dns.resolver.LifetimeTimeout as exc:
-            raise LayerFailure(
-                Status.DNS_ERROR, Layer.DNS, f"no answer from {where} for {name} within {lifetime:.1f}s"
-            ) from exc
-        except dns.resolver.NoNameservers as exc:
-            raise LayerFailure(Status.DNS_ERROR, Layer.DNS, _no_nameservers(exc, where, name)) from exc
-        except (dns.exception.DNSException, OSError) as exc:
-            raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"{where} could not resolve {name}: {exc}") from exc
-        answers += [rr.to_text() for rr in answer]
+    for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+        answers = _ask(resolver, where, name, rdtype, deadline)
         if answers:
             return answers
     raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"{where} has no address (A/AAAA) for {name}")
 
 
-def _no_nameservers(exc: dns.resolver.NoNameservers, where: str, name: str) -> str:
-    errors = exc.kwargs.get("errors") or []
-    rcodes = sorted({str(err[3]) for err in errors if len(err) > 3 and err[3]})
-    if rcodes:
-        return f"{where} failed to answer for {name}: {', '.join(rcodes)}"
-    return f"{where} failed to answer for {name}"
+def _ask(
+    resolver: dns.resolver.Resolver, where: str, name: str, rdtype: dns.rdatatype.RdataType, deadline: Deadline
+) -> list[str]:
+    """One question to the resolver's servers in turn, each wait bounded by the deadline; [] for no such record."""
+    try:
+        qname = dns.name.from_text(name)
+    except dns.exception.DNSException as exc:
+        raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"{name} is not a valid DNS name: {exc}") from exc
+    request = dns.message.make_query(qname, rdtype)
+    servers = [str(server) for server in resolver.nameservers]
+    failed: list[str] = []
+    while servers:
+        for server in list(servers):
+            try:
+                timeout = min(deadline.remaining(), resolver.timeout)
+            except DeadlineExceeded as exc:
+                raise LayerFailure(
+                    Status.DNS_ERROR, Layer.DNS, f"no answer from {where} for {name} within {deadline.seconds:g}s"
+                ) from exc
+            try:
+                response = dns.query.udp(request, server, timeout=timeout, port=resolver.port, ignore_unexpected=True)
+                if response.flags & dns.flags.TC:
+                    response = dns.query.tcp(request, server, timeout=deadline.remaining(), port=resolver.port)
+            except (dns.exception.Timeout, DeadlineExceeded):
+                continue  # this server may answer on the next round, while the deadline allows
+            except (dns.exception.DNSException, OSError) as exc:
+                local = local_resource_error(exc)
+                if local is not None:
+                    raise local from exc
+                failed.append(f"{server}: {exc}")
+                servers.remove(server)
+                continue
+            rcode = response.rcode()
+            if rcode == dns.rcode.NXDOMAIN:
+                raise LayerFailure(Status.DNS_NXDOMAIN, Layer.DNS, f"{where} says {name} does not exist (NXDOMAIN)")
+            if rcode != dns.rcode.NOERROR:
+                failed.append(dns.rcode.to_text(rcode))
+                servers.remove(server)
+                continue
+            assert isinstance(response, dns.message.QueryMessage)
+            try:
+                answer = dns.resolver.Answer(qname, rdtype, dns.rdataclass.IN, response)
+            except dns.resolver.NoAnswer:
+                return []
+            return [rr.to_text() for rr in answer]
+    reasons = ", ".join(sorted(set(failed)))
+    raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"{where} failed to answer for {name}: {reasons}")

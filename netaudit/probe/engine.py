@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import dns.resolver
 
-from netaudit.errors import NetauditError
+from netaudit.errors import LocalResourceError, NetauditError, local_resource_error
 from netaudit.model import DnsEvidence, HttpEvidence, Layer, ProbeResult, Route, Status, Target, TlsEvidence
 from netaudit.netconfig import NetConfig, ProxySpec
 from netaudit.probe import dns as dns_layer
@@ -22,7 +22,7 @@ from netaudit.probe import proxy as proxy_layer
 from netaudit.probe import tcp as tcp_layer
 from netaudit.probe import tls as tls_layer
 from netaudit.probe.blockpages import match_block_page, page_title
-from netaudit.probe.classify import classify_answer
+from netaudit.probe.classify import Verdict, classify_answer, site_answer
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure, Stopwatch
 from netaudit.probe.hints import Resolved, RunHints
 from netaudit.probe.http import HttpAnswer, HttpProtocolError, build_request, read_body, read_head
@@ -47,6 +47,12 @@ class _Trace:
     tls: TlsEvidence | None = None
     http: HttpEvidence | None = None
     redirects: list[str] = field(default_factory=list)
+    private: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def reached_site(self) -> bool:
+        """True when the answer came inside a TLS session verified for the name against public roots."""
+        return self.tls is not None and self.tls.verified_public
 
 
 class Prober:
@@ -60,6 +66,7 @@ class Prober:
         stores: tls_layer.TrustStores | None = None,
         proxy_addresses: dict[str, list[str]] | None = None,
         hints: RunHints | None = None,
+        hosts: dns_layer.HostsFile | None = None,
     ) -> None:
         self.config = config
         self.resolver = resolver or dns_layer.make_resolver(config.resolver)
@@ -68,11 +75,17 @@ class Prober:
         self._proxy_addresses = proxy_addresses if proxy_addresses is not None else {}
         self._proxy_lock = threading.Lock()
         self.hints = hints or RunHints()
+        self.hosts = hosts
 
     def with_config(self, config: NetConfig) -> Prober:
         """A prober for another identity or route that shares this one's resolver, trust and proxy lookups."""
         return Prober(
-            config, resolver=self.resolver, stores=self.stores, proxy_addresses=self._proxy_addresses, hints=self.hints
+            config,
+            resolver=self.resolver,
+            stores=self.stores,
+            proxy_addresses=self._proxy_addresses,
+            hints=self.hints,
+            hosts=self.hosts,
         )
 
     def proxy_addresses(self, spec: ProxySpec, deadline: Deadline) -> list[str]:
@@ -117,7 +130,12 @@ class Prober:
         except DeadlineExceeded:
             status, detail = Status.TIMEOUT, self._stalled(trace)
         except (TimeoutError, ssl.SSLError, OSError, StreamClosed, HttpProtocolError) as exc:
+            local = local_resource_error(exc)
+            if local is not None:
+                raise local from exc  # this machine's problem, not the network's: the run cannot go on
             status, detail = self._broken(trace, exc)
+        except LocalResourceError:
+            raise
         except NetauditError as exc:
             status, detail = Status.PROXY_ERROR, str(exc)
             trace.layer = Layer.PROXY
@@ -127,6 +145,15 @@ class Prober:
                 Status.HTTP_ERROR,
                 f"netaudit could not probe this endpoint ({type(exc).__name__}: {exc})",
             )
+        if trace.private and not status.works and not trace.reached_site() and trace.layer is not Layer.DNS:
+            # A private-use answer that does not lead to the site: the resolver's answer is what keeps the user out.
+            name = trace.dns.name if trace.dns else urlsplit(target.url).hostname
+            resolver = trace.dns.resolver if trace.dns else "the resolver"
+            status, detail = Status.DNS_SINKHOLE, (
+                f"{resolver} answers {name} with {trace.private}, and that address does not reach the site "
+                f"({status}: {detail})"
+            )
+            trace.layer = Layer.DNS
         return ProbeResult(
             id=target.id,
             url=target.url,
@@ -144,6 +171,7 @@ class Prober:
             timings_ms=watch.timings,
             elapsed_ms=watch.elapsed_ms(),
             started_at=started_at,
+            notes=tuple(redact(note, self.secrets) for note in trace.notes),
         )
 
     def _follow(self, target: Target, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> tuple[Status, str]:
@@ -154,7 +182,8 @@ class Prober:
             text = answer.text()
             title = page_title(text)
             location = answer.headers.get("location", "")
-            fingerprint = match_block_page(answer.status, answer.headers, text, title)
+            # Inside a TLS session verified for the name against public roots, the answer is the site's own.
+            fingerprint = None if trace.reached_site() else match_block_page(answer.status, answer.headers, text, title)
             trace.http = HttpEvidence(
                 status=answer.status,
                 title=title,
@@ -172,11 +201,18 @@ class Prober:
                 trace.redirects.append(url)
                 method = "GET" if answer.status == 303 else method
                 continue
-            verdict = classify_answer(target, answer.status, answer.headers, text, title)
+            verdict: Verdict
+            if trace.reached_site():
+                verdict = site_answer(target, answer.status, title)
+            else:
+                verdict = classify_answer(target, answer.status, answer.headers, text, title)
+            if verdict.note:
+                trace.notes.append(verdict.note)
             if verdict.status is Status.REACHABLE and trace.tls and not trace.tls.verified_public:
+                product = f" ({trace.tls.inspector})" if trace.tls.inspector else ""
                 return Status.INSPECTED, (
                     f"{verdict.detail}, but TLS was intercepted: the certificate is issued by "
-                    f"{trace.tls.issuer}, trusted by this workstation and not by the public roots"
+                    f"{trace.tls.issuer}{product}, trusted by this workstation and not by the public roots"
                 )
             return verdict.status, verdict.detail
         raise AssertionError("unreachable")
@@ -188,6 +224,7 @@ class Prober:
         port = parts.port or (443 if https else 80)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         proxy = self.config.proxy_for(url)
+        trace.private = ""
         trace.route = Route.PROXY if proxy else Route.DIRECT
         trace.proxy = proxy
         trace.tls = None
@@ -227,6 +264,7 @@ class Prober:
             failure.dns = outcome.evidence
             raise failure
         trace.dns = outcome.evidence
+        trace.private = outcome.private
         trace.layer = Layer.TCP
         started = monotonic()
         try:
@@ -241,15 +279,14 @@ class Prober:
             return known
         started = monotonic()
         try:
-            evidence, addresses = dns_layer.resolve(self.resolver, host, deadline)
+            answer = dns_layer.resolve(self.resolver, host, deadline, self.hosts)
         except LayerFailure as failure:
             outcome = Resolved(failure.dns, (), failure, round((monotonic() - started) * 1000, 1))
             if failure.status is Status.DNS_ERROR:
                 return outcome  # a timeout or SERVFAIL may pass: the next probe asks again
             return self.hints.remember(host, outcome)
-        return self.hints.remember(
-            host, Resolved(evidence, tuple(addresses), None, round((monotonic() - started) * 1000, 1))
-        )
+        elapsed = round((monotonic() - started) * 1000, 1)
+        return self.hints.remember(host, Resolved(answer.evidence, answer.addresses, None, elapsed, answer.private))
 
     def prepare(self, target: Target) -> None:
         """Resolve the target's name ahead of its probe (direct route only), so the runner can order work."""
@@ -260,7 +297,10 @@ class Prober:
             return
         host = urlsplit(target.url).hostname
         if host:
-            self._resolve(host, Deadline(self.config.timeout))
+            try:
+                self._resolve(host, Deadline(self.config.timeout))
+            except (NetauditError, OSError):
+                return  # the probe itself meets the same problem and reports it
 
     def hints_version(self) -> int:
         """Changes whenever the run learns of another hanging address."""

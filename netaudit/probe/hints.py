@@ -23,6 +23,8 @@ class Resolved:
     addresses: tuple[str, ...]
     failure: LayerFailure | None
     elapsed_ms: float
+    private: str = ""
+    """Why every usable address is private-use space ("" when one is not): see dns.Answer."""
 
 
 class RunHints:

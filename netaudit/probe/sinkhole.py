@@ -1,18 +1,27 @@
-"""Sinkholes: DNS answers for a public site that cannot be the site itself.
+"""Sinkholes: which DNS answers cannot be the site, and which are only unusual.
 
-`sinkhole_reason` tells a real public address from the answers DNS filters give instead:
-0.0.0.0, loopback, private (RFC 1918), shared (RFC 6598), link-local, multicast and other
-reserved ranges, their IPv6 equivalents, the block-page addresses of known DNS filters (data,
-in the ``[[dns]]`` tables of ``netaudit/data/blockpages.toml``), and addresses the user lists.
+An address is evidence, not a verdict. `classify_address` sorts an answer into four kinds:
 
-The documentation ranges 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 (RFC 5737) and
-2001:db8::/32 (RFC 3849) are deliberately NOT sinkholes: netaudit's own test network uses them
-as its stand-in internet, and no filter answers with them. (Python's `ipaddress` calls them
-"private"; that is why this module lists its ranges itself instead of using `is_private`.)
+- `BLOCK`: it cannot be the site, so the probe stops at DNS (`dns_sinkhole`): the unspecified
+  address and 0.0.0.0/8, loopback, multicast and broadcast, the discard-only prefix, a known DNS
+  filter's block address (data: the ``[[dns]]`` tables of ``netaudit/data/blockpages.toml``), or an
+  address the user lists.
+- `PRIVATE`: private-use space (RFC 1918, RFC 6598 shared space, fc00::/7, link-local). Real
+  networks answer real sites with it (split-horizon DNS pointing at an internal reverse proxy), so
+  the probe connects; only when the address then fails to reach the site is it a `dns_sinkhole`,
+  with the connection's outcome as evidence (the engine decides that).
+- `UNUSUAL`: special-purpose space that is still an ordinary destination (benchmarking space, which
+  the fake-IP DNS of local proxy clients hands out; reserved space): connected to like any other,
+  and only noted in the evidence.
+- `PUBLIC`: everything else, documentation ranges included (they are ordinary addresses too).
+
+Python's `ipaddress` calls many of these ranges "private"; that is why this module lists its
+ranges itself instead of using `is_private`.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
 import ipaddress
 from collections.abc import Iterable
@@ -29,36 +38,47 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _V4 = ipaddress.IPv4Network
 _V6 = ipaddress.IPv6Network
 
-# (network, reason suffix): the first that contains the address names it. Checked after the
-# user's and the known filters' addresses. Documentation ranges are absent on purpose (see above).
-_SPECIAL_V4: tuple[tuple[ipaddress.IPv4Network, str], ...] = (
-    (_V4("0.0.0.0/32"), "is the unspecified address"),
-    (_V4("0.0.0.0/8"), "is in 0.0.0.0/8 ('this network', RFC 1122)"),
-    (_V4("127.0.0.0/8"), "is a loopback address"),
-    (_V4("10.0.0.0/8"), "is a private address (RFC 1918)"),
-    (_V4("172.16.0.0/12"), "is a private address (RFC 1918)"),
-    (_V4("192.168.0.0/16"), "is a private address (RFC 1918)"),
-    (_V4("100.64.0.0/10"), "is shared address space (RFC 6598)"),
-    (_V4("169.254.0.0/16"), "is link-local"),
-    (_V4("192.0.0.0/24"), "is reserved for IETF protocol assignments (RFC 6890)"),
+
+class AddressKind(enum.Enum):
+    """What a DNS answer's address says about the answer (see the module's docstring)."""
+
+    BLOCK = "block"
+    PRIVATE = "private"
+    UNUSUAL = "unusual"
+    PUBLIC = "public"
+
+
+# (network, kind, reason suffix): the first that contains the address names it. Checked after the
+# user's and the known filters' addresses.
+_RANGES_V4: tuple[tuple[ipaddress.IPv4Network, AddressKind, str], ...] = (
+    (_V4("0.0.0.0/32"), AddressKind.BLOCK, "is the unspecified address"),
+    (_V4("0.0.0.0/8"), AddressKind.BLOCK, "is in 0.0.0.0/8 ('this network', RFC 1122)"),
+    (_V4("127.0.0.0/8"), AddressKind.BLOCK, "is a loopback address"),
+    (_V4("224.0.0.0/4"), AddressKind.BLOCK, "is multicast"),
+    (_V4("255.255.255.255/32"), AddressKind.BLOCK, "is the broadcast address"),
+    (_V4("10.0.0.0/8"), AddressKind.PRIVATE, "is a private address (RFC 1918)"),
+    (_V4("172.16.0.0/12"), AddressKind.PRIVATE, "is a private address (RFC 1918)"),
+    (_V4("192.168.0.0/16"), AddressKind.PRIVATE, "is a private address (RFC 1918)"),
+    (_V4("100.64.0.0/10"), AddressKind.PRIVATE, "is shared address space (RFC 6598)"),
+    (_V4("169.254.0.0/16"), AddressKind.PRIVATE, "is link-local"),
+    (_V4("192.0.0.0/24"), AddressKind.UNUSUAL, "is reserved for IETF protocol assignments (RFC 6890)"),
     (
         _V4("198.18.0.0/15"),
-        "is benchmarking address space (RFC 2544; also used by fake-IP DNS of local proxies)",
+        AddressKind.UNUSUAL,
+        "is benchmarking space (RFC 2544; also used by the fake-IP DNS of local proxy clients)",
     ),
-    (_V4("224.0.0.0/4"), "is multicast"),
-    (_V4("255.255.255.255/32"), "is the broadcast address"),
-    (_V4("240.0.0.0/4"), "is reserved (240.0.0.0/4)"),
+    (_V4("240.0.0.0/4"), AddressKind.UNUSUAL, "is reserved (240.0.0.0/4)"),
 )
 
-_SPECIAL_V6: tuple[tuple[ipaddress.IPv6Network, str], ...] = (
-    (_V6("::/128"), "is the unspecified address"),
-    (_V6("::1/128"), "is a loopback address"),
-    (_V6("::/96"), "is a deprecated IPv4-compatible address"),
-    (_V6("100::/64"), "is in the discard-only prefix (RFC 6666)"),
-    (_V6("fc00::/7"), "is a unique local address (RFC 4193)"),
-    (_V6("fe80::/10"), "is link-local"),
-    (_V6("fec0::/10"), "is a deprecated site-local address"),
-    (_V6("ff00::/8"), "is multicast"),
+_RANGES_V6: tuple[tuple[ipaddress.IPv6Network, AddressKind, str], ...] = (
+    (_V6("::/128"), AddressKind.BLOCK, "is the unspecified address"),
+    (_V6("::1/128"), AddressKind.BLOCK, "is a loopback address"),
+    (_V6("100::/64"), AddressKind.BLOCK, "is in the discard-only prefix (RFC 6666)"),
+    (_V6("ff00::/8"), AddressKind.BLOCK, "is multicast"),
+    (_V6("fc00::/7"), AddressKind.PRIVATE, "is a unique local address (RFC 4193)"),
+    (_V6("fe80::/10"), AddressKind.PRIVATE, "is link-local"),
+    (_V6("fec0::/10"), AddressKind.PRIVATE, "is a deprecated site-local address"),
+    (_V6("::/96"), AddressKind.UNUSUAL, "is a deprecated IPv4-compatible address"),
 )
 
 _NAT64 = _V6("64:ff9b::/96")
@@ -132,30 +152,39 @@ def _contains(network: Network, address: Address) -> bool:
     return network.version == address.version and address in network
 
 
-def _special(address: Address) -> str | None:
-    if isinstance(address, ipaddress.IPv4Address):
-        for network, reason in _SPECIAL_V4:
-            if address in network:
-                return reason
-        return None
-    for network6, reason in _SPECIAL_V6:
-        if address in network6:
-            return reason
+def _special(address: Address) -> tuple[AddressKind, str] | None:
+    ranges: Iterable[tuple[Network, AddressKind, str]] = (
+        _RANGES_V4 if isinstance(address, ipaddress.IPv4Address) else _RANGES_V6
+    )
+    for network, kind, reason in ranges:
+        if _contains(network, address):
+            return kind, reason
     return None
 
 
-def sinkhole_reason(address: str, extra: Iterable[str] = ()) -> str | None:
-    """None when `address` looks like a real public address; else a short reason it cannot be one.
+@dataclass(frozen=True)
+class AddressClass:
+    """An answer's kind and, unless it is an ordinary public address, why (``"10.0.0.1 is a private ..."``)."""
+
+    kind: AddressKind
+    reason: str = ""
+
+
+_PUBLIC = AddressClass(AddressKind.PUBLIC)
+
+
+def classify_address(address: str, extra: Iterable[str] = ()) -> AddressClass:
+    """What `address` says about a DNS answer for a public site (see the module's docstring).
 
     `extra` are user-configured block addresses or CIDRs (InputError if one is not). An
     IPv4-mapped (``::ffff:a.b.c.d``) or NAT64 (``64:ff9b::a.b.c.d``) address is judged by its
-    IPv4 address. Text that is not an IP address at all yields None (nothing to judge).
+    IPv4 address. Text that is not an IP address at all is PUBLIC (nothing to judge).
     """
     user_networks = _parse_block_addresses(tuple(extra))
     try:
         parsed: Address = ipaddress.ip_address(address.strip().split("%", 1)[0])
     except ValueError:
-        return None
+        return _PUBLIC
     shown = address.strip()
     candidates: list[Address] = [parsed]
     note = ""
@@ -170,13 +199,19 @@ def sinkhole_reason(address: str, extra: Iterable[str] = ()) -> str | None:
 
     for candidate in candidates:
         if any(_contains(network, candidate) for network in user_networks):
-            return f"{shown} is a configured block address{note}"
+            return AddressClass(AddressKind.BLOCK, f"{shown} is a configured block address{note}")
     for candidate in candidates:
         for fingerprint in load_dns_fingerprints():
             if any(_contains(network, candidate) for network in fingerprint.networks):
-                return f"{shown} is a {fingerprint.product} block address{note}"
+                return AddressClass(AddressKind.BLOCK, f"{shown} is a {fingerprint.product} block address{note}")
     for candidate in candidates:
-        reason = _special(candidate)
-        if reason is not None:
-            return f"{shown} {reason}{note}"
-    return None
+        special = _special(candidate)
+        if special is not None:
+            return AddressClass(special[0], f"{shown} {special[1]}{note}")
+    return _PUBLIC
+
+
+def sinkhole_reason(address: str, extra: Iterable[str] = ()) -> str | None:
+    """Why `address` cannot be the site (a BLOCK answer), or None when it may be."""
+    found = classify_address(address, extra)
+    return found.reason if found.kind is AddressKind.BLOCK else None

@@ -102,6 +102,9 @@ ROWS = [
     Row("sinkhole-zero", _https(HOSTS.sinkholed), "direct", "dns_sinkhole", "direct"),
     Row("sinkhole-rfc1918", _https(HOSTS.sinkhole_private), "direct", "dns_sinkhole", "direct"),
     Row("sinkhole-loopback", _https(HOSTS.sinkhole_loopback), "direct", "dns_sinkhole", "direct"),
+    Row("sinkhole-private-block-page", _https(HOSTS.private_block), "direct", "dns_sinkhole", "direct"),
+    Row("split-horizon", _https(HOSTS.split_horizon), "direct", "reachable", "direct"),
+    Row("fake-ip", _https(HOSTS.fake_ip), "direct", "reachable", "direct"),
     Row("dns-refused", _https(HOSTS.dns_error), "direct", "dns_error", "direct"),
     Row("dns-unanswered", _https(HOSTS.dns_timeout), "direct", "dns_error", "direct"),
     Row("tcp-dropped", _https(HOSTS.dropped), "direct", "tcp_timeout", "direct"),
@@ -209,6 +212,24 @@ def test_status(runs: dict[str, Run], row: Row) -> None:
         assert "Corp Inspection CA" in json.dumps(result.get("tls") or {}), shown
     if row.status == "reachable" and row.url.startswith("https"):
         assert "Social Test" in str((result.get("http") or {}).get("title")), shown
+    if row.case in NOTED:
+        assert NOTED[row.case] in result["dns"]["note"], shown
+    if row.case in EVIDENCE:
+        assert EVIDENCE[row.case] in result["detail"], shown
+
+
+# An address is evidence, not a verdict: what the DNS evidence notes, and what a sinkhole verdict shows.
+NOTED = {
+    "split-horizon": "is a private address (RFC 1918)",
+    "fake-ip": "is benchmarking space",
+    "sinkhole-rfc1918": "is a private address (RFC 1918)",
+}
+EVIDENCE = {
+    "sinkhole-rfc1918": "10.255.0.1 is a private address (RFC 1918), and that address does not reach the site (tcp_",
+    "sinkhole-private-block-page": "does not reach the site (block_page: ",
+    "sinkhole-zero": "answers sinkholed.social.test with a sinkhole: 0.0.0.0 is the unspecified address",
+    "fortiguard-page": "FortiGuard",
+}
 
 
 @pytest.mark.parametrize("name", sorted({row.options for row in ROWS}))

@@ -2,8 +2,10 @@
 
 * "Netaudit Test Public Root": signs the origins; the client passes it as --public-roots and as
   part of --ca-bundle, so an origin reached directly is `reachable`.
-* "Corp Inspection CA": Squid's ssl_bump CA; only in the workstation's --ca-bundle, so a bumped
-  connection is `inspected`.
+* "Corp Inspection CA": Squid's ssl_bump CA, and the CA of the web filter that serves its block page
+  inside HTTPS; only in the workstation's --ca-bundle, so a bumped connection is `inspected` (a block
+  page can only reach a browser inside HTTPS through such a CA: a session verified against public
+  roots is the site's own).
 * "Netaudit Rogue CA": signs the `untrusted` origin; trusted by nobody.
 """
 
@@ -32,6 +34,7 @@ class CertFiles:
     rogue_ca: Path
     origin_chain: Path  # key + cert chain signed by the public root
     untrusted_chain: Path  # key + cert chain signed by the rogue CA
+    filter_chain: Path  # key + cert chain signed by the corp inspection CA (the web filter's block page)
 
 
 def _ca(name: str, key_type: trustme.KeyType = trustme.KeyType.ECDSA) -> trustme.CA:
@@ -54,6 +57,7 @@ def make_certs(folder: Path) -> CertFiles:
         rogue_ca=folder / "rogue_ca.pem",
         origin_chain=folder / "origin.pem",
         untrusted_chain=folder / "untrusted.pem",
+        filter_chain=folder / "filter.pem",
     )
     public.cert_pem.write_to_path(str(files.public_roots))
     public.cert_pem.write_to_path(str(files.public_root))
@@ -67,4 +71,6 @@ def make_certs(folder: Path) -> CertFiles:
     origin.private_key_and_cert_chain_pem.write_to_path(str(files.origin_chain))
     untrusted = rogue.issue_cert(*SERVER_IDENTITIES, common_name=f"*.{DOMAIN}", organization_name="Not Social Test")
     untrusted.private_key_and_cert_chain_pem.write_to_path(str(files.untrusted_chain))
+    filtered = corp.issue_cert(*SERVER_IDENTITIES, common_name=f"*.{DOMAIN}", organization_name="Corp Web Filter")
+    filtered.private_key_and_cert_chain_pem.write_to_path(str(files.filter_chain))
     return files

@@ -361,7 +361,9 @@ def _start_origin(lab: Lab, timeout: float, delay_ms: float) -> Service:
     folder.mkdir()
     listeners: list[dict[str, Any]] = []
     for addr, behaviour in ORIGIN_BEHAVIOURS.items():
-        chain = lab.certs.untrusted_chain if addr == ORIGIN_UNTRUSTED else lab.certs.origin_chain
+        chain = {ORIGIN_UNTRUSTED: lab.certs.untrusted_chain}.get(addr, lab.certs.origin_chain)
+        if behaviour == "block":
+            chain = lab.certs.filter_chain
         listeners.append({"address": addr, "port": 443, "tls": True, "behaviour": behaviour, "chain": str(chain)})
         listeners.append({"address": addr, "port": 80, "tls": False, "behaviour": behaviour})
     config = folder / "origin.json"

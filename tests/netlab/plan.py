@@ -1,8 +1,10 @@
 """The lab's address and name plan: one source of truth for every address, host name and port.
 
 Client and corporate side talk over TEST-NET-1 (192.0.2.0/24); the origins live in TEST-NET-2
-(198.51.100.0/24) and TEST-NET-3 (203.0.113.0/24). netaudit does not treat those documentation ranges
-as sinkholes, whereas 0.0.0.0, loopback and RFC 1918 answers are sinkholes.
+(198.51.100.0/24) and TEST-NET-3 (203.0.113.0/24), ordinary addresses to netaudit. A few origins
+live where real networks put real sites too: private space behind split-horizon DNS (10.20.0.0/24)
+and benchmarking space handed out by fake-IP DNS (198.18.0.0/15). 0.0.0.0 and loopback answers are
+sinkholes; a private answer that leads nowhere (10.255.0.1) or to a block page is one too.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ ORIGIN_SLOWDRIP = "198.51.100.13"
 ORIGIN_TLSRESET = "198.51.100.14"
 ORIGIN_UNTRUSTED = "198.51.100.15"
 ORIGIN_API = "198.51.100.16"
+ORIGIN_SPLIT_HORIZON = "10.20.0.10"  # the real site, at a private address (an internal reverse proxy)
+ORIGIN_PRIVATE_BLOCK = "10.20.0.11"  # a DNS filter's block-page server at a private address
+ORIGIN_FAKE_IP = "198.18.0.10"  # the real site, reached at a fake-IP DNS answer
 
 # Firewall targets (nothing listens there; nftables decides what the client sees).
 DROP_ADDR = "203.0.113.10"  # TCP silently dropped -> tcp_timeout
@@ -39,6 +44,9 @@ ORIGIN_BEHAVIOURS: dict[str, str] = {
     ORIGIN_TLSRESET: "tlsreset",
     ORIGIN_UNTRUSTED: "untrusted",
     ORIGIN_API: "api",
+    ORIGIN_SPLIT_HORIZON: "ok",
+    ORIGIN_PRIVATE_BLOCK: "block",
+    ORIGIN_FAKE_IP: "ok",
 }
 # Every address that lives on the net namespace's origin interface.
 NET_ADDRESSES: tuple[str, ...] = (*ORIGIN_BEHAVIOURS, DROP_ADDR, REJECT_ADDR, DEAD_DNS_ADDR)
@@ -73,6 +81,9 @@ class Hosts:
     sinkholed: str = f"sinkholed.{DOMAIN}"  # DNS answer 0.0.0.0
     sinkhole_private: str = f"sinkhole-private.{DOMAIN}"  # DNS answer in RFC 1918
     sinkhole_loopback: str = f"sinkhole-loopback.{DOMAIN}"  # DNS answer 127.0.0.1
+    split_horizon: str = f"intranet.{DOMAIN}"  # DNS answer in RFC 1918 that reaches the real site
+    private_block: str = f"filtered.{DOMAIN}"  # DNS answer in RFC 1918 that leads to a block page
+    fake_ip: str = f"fakeip.{DOMAIN}"  # DNS answer in 198.18.0.0/15 that reaches the real site
     nxdomain: str = f"nope.{DOMAIN}"  # not in the zone -> NXDOMAIN
     dns_error: str = f"www.{BROKEN_DOMAIN}"  # REFUSED, immediately
     dns_timeout: str = f"www.{UNANSWERED_DOMAIN}"  # never answered (the client's DNS timeout)
@@ -99,4 +110,7 @@ RECORDS: dict[str, str] = {
     HOSTS.sinkholed: "0.0.0.0",
     HOSTS.sinkhole_private: "10.255.0.1",
     HOSTS.sinkhole_loopback: "127.0.0.1",
+    HOSTS.split_horizon: ORIGIN_SPLIT_HORIZON,
+    HOSTS.private_block: ORIGIN_PRIVATE_BLOCK,
+    HOSTS.fake_ip: ORIGIN_FAKE_IP,
 }
