@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from netaudit.catalog import Catalog
     from netaudit.model import PolicySet
     from netaudit.netconfig import NetConfig
+    from netaudit.probe.engine import Prober
 
 # The library is imported inside the commands, so `netaudit --version`, `--help` and shell
 # completion start fast (the probe engine pulls in dnspython, cryptography and pyspnego).
@@ -210,6 +211,15 @@ def _netconfig(options: dict[str, Any]) -> NetConfig:
     )
 
 
+def _prober(config: NetConfig) -> Prober:
+    """The engine for these settings; with the system's resolver, names in the hosts file are answered from it."""
+    from netaudit.probe.dns import load_hosts, system_hosts_path
+    from netaudit.probe.engine import Prober
+
+    hosts = load_hosts(system_hosts_path()) if config.resolver is None else None
+    return Prober(config, hosts=hosts)
+
+
 def _load_catalog(dirs: Sequence[Path]) -> Catalog:
     from netaudit.catalog import load_catalog
 
@@ -304,7 +314,6 @@ def probe(
     block_page, http_error or timeout.
     """
     from netaudit.model import ProbeRun
-    from netaudit.probe.engine import Prober
     from netaudit.render import PROBE_RENDERERS
     from netaudit.render.document import probe_document
     from netaudit.runner import run_probes
@@ -320,7 +329,7 @@ def probe(
     if not target_list:
         raise InputError("nothing to probe: the input named no targets")
     config = _netconfig(network)
-    prober = Prober(config)
+    prober = _prober(config)
     on_result, finish = _progress_sink(len(target_list))
     try:
         results = run_probes(prober, target_list, concurrency, on_result)
@@ -434,7 +443,6 @@ def audit(
     answers who has access, what blocks it, and which rules are written down.
     """
     from netaudit.audit import plan_audit, run_audit
-    from netaudit.probe.engine import Prober
     from netaudit.render import AUDIT_RENDERERS
     from netaudit.render.document import audit_document
 
@@ -442,7 +450,7 @@ def audit(
     policy = _load_policy(profile_paths, sites)
     audited = sites.only(platforms) if platforms else sites
     config = _netconfig(network)
-    prober = Prober(config)
+    prober = _prober(config)
     plan = plan_audit(policy, audited, config, prober.with_config, profile_names=profile_names, environ=os.environ)
     on_result, finish = _progress_sink(len(plan.jobs))
     try:
