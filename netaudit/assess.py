@@ -62,6 +62,13 @@ def blocks(result: ProbeResult) -> bool:
     return result.status in BLOCKING
 
 
+def site_answered(result: ProbeResult) -> bool:
+    """True when the site itself answered, even with an error: the network let the request through."""
+    if result.status.works:
+        return True
+    return result.status is Status.HTTP_ERROR and result.tls is not None and result.tls.verified_public
+
+
 def required_level(capability: Capability) -> AccessLevel:
     """The access level a capability needs: posting needs `post`, everything else `read`."""
     return AccessLevel.POST if capability is Capability.POST else AccessLevel.READ
@@ -72,15 +79,21 @@ def assess(
     catalog: Catalog,
     observed: Mapping[str, Observed],
     unavailable: Mapping[str, str],
+    failed_controls: Mapping[str, ProbeResult] | None = None,
 ) -> tuple[list[Finding], Readiness]:
     """Findings per (profile, platform, capability) and the readiness verdict.
 
     `observed` maps a profile name to its identity's results; `unavailable` maps a profile name
     to why it could not be probed (e.g. its password variable is unset): its findings are unknown.
+    `failed_controls` maps a profile name to its route's control result when even that failed: a
+    result that fails the same way says nothing about the site, so it is unknown, never a gap.
     """
     tz = ZoneInfo(policy.organization.timezone)
+    controls = failed_controls or {}
     findings = [
-        _Case(profile, platform, capability, observed.get(profile.name, {}), tz).finding(unavailable.get(profile.name))
+        _Case(profile, platform, capability, observed.get(profile.name, {}), tz, controls.get(profile.name)).finding(
+            unavailable.get(profile.name)
+        )
         for profile in policy.profiles.values()
         for platform in catalog.platforms.values()
         for capability in Capability
@@ -98,6 +111,7 @@ class _Case:
     capability: Capability
     observed: Observed
     tz: ZoneInfo
+    control: ProbeResult | None = None
 
     def finding(self, unavailable: str | None) -> Finding:
         ids = tuple(e.id for e in self.platform.endpoints if e.capability is self.capability)
@@ -108,26 +122,33 @@ class _Case:
         when = min(datetime.fromisoformat(result.started_at) for result in results)
         level = expected_access(self.profile, self.platform.id, when, self.tz)
         works = [r for r in results if r.status.works]
-        blocked = [r for r in results if blocks(r)]
-        inconclusive = [r for r in results if not r.status.works and not blocks(r)]
-        shown = (blocked or inconclusive or results)[0]
+        blocked = [r for r in results if blocks(r) and not self._like_control(r)]
+        inconclusive = [r for r in results if not r.status.works and all(r is not b for b in blocked)]
 
         def make(kind: FindingKind, evidence: ProbeResult, remediation: str = "") -> Finding:
-            return self._make(
-                ids, kind, level, evidence.status.value, f"{evidence.id}: {evidence.detail}", remediation, when
-            )
+            detail = f"{evidence.id}: {evidence.detail}"
+            if kind is FindingKind.UNKNOWN and self._like_control(evidence) and self.control is not None:
+                detail = (
+                    f"this vantage point cannot reach the internet (control {self.control.url}: "
+                    f"{self.control.status}): {detail}"
+                )
+            return self._make(ids, kind, level, evidence.status.value, detail, remediation, when)
 
         if level < required_level(self.capability):
-            if works:
+            answered = works + [r for r in inconclusive if site_answered(r)]
+            if answered:
                 hours = self._outside_hours(configured, level)
                 name, profile = self.platform.name, self.profile.name
-                return make(FindingKind.LEAK, works[0], leak_remedy(works[0], profile, name, self.capability, hours))
-            return make(FindingKind.OK if not inconclusive else FindingKind.UNKNOWN, shown)
+                remedy = leak_remedy(answered[0], profile, name, self.capability, hours)
+                return make(FindingKind.LEAK, answered[0], remedy)
+            if inconclusive:
+                return make(FindingKind.UNKNOWN, inconclusive[0])
+            return make(FindingKind.OK, (blocked or results)[0])
         if not blocked and not inconclusive:
             inspected = [r for r in works if r.status is Status.INSPECTED]
             return make(FindingKind.INSPECTED if inspected else FindingKind.OK, (inspected or works)[0])
         if not blocked:
-            return make(FindingKind.UNKNOWN, shown)
+            return make(FindingKind.UNKNOWN, inconclusive[0])
         remedy = gap_remedy(blocked[0], self.profile.name, self.platform.name, self.capability)
         if works or (self.capability is Capability.MEDIA and self._site_opens()):
             return make(FindingKind.DEGRADED, blocked[0], remedy)
@@ -156,6 +177,10 @@ class _Case:
             remediation=remediation,
             probed_at=when.isoformat() if when else "",
         )
+
+    def _like_control(self, result: ProbeResult) -> bool:
+        """True when this route's control failed the same way: the result says nothing about the site."""
+        return self.control is not None and result.status is self.control.status
 
     def _site_opens(self) -> bool:
         reads = [e.id for e in self.platform.endpoints if e.capability is Capability.READ]

@@ -2,12 +2,14 @@
 
 Each profile is probed as the identity it stands for, because a proxy decides by user: the
 communications team and the staff see different networks. Profiles that share an identity share
-its probes, so every (identity, endpoint) pair is probed exactly once.
+its probes, so every (identity, endpoint) pair is probed exactly once. Each identity also probes a
+control endpoint that no social-media policy blocks, so that a vantage point that cannot reach the
+internet at all is reported as such instead of as a list of gaps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,65 +17,22 @@ from netaudit import __version__
 from netaudit.assess import assess
 from netaudit.catalog import Catalog
 from netaudit.errors import InputError
-from netaudit.model import AuditRun, PolicySet, ProbeResult, Profile, Target
-from netaudit.netconfig import NetConfig, build_netconfig
+from netaudit.identity import Identity, IdentityKey, PasswordSource, identity_for
+from netaudit.model import AuditRun, PolicySet, ProbeResult, Profile, ProfileRoute, Target
+from netaudit.netconfig import NetConfig
 from netaudit.runner import Job, Probes, run_jobs
-
-FALLBACK_PASSWORD_ENV = "NETAUDIT_PROXY_PASSWORD"
 
 ProberFactory = Callable[[NetConfig], Probes]
 
-
-@dataclass(frozen=True)
-class Identity:
-    """Who a profile is on the network: its route and proxy user, or why it cannot be probed."""
-
-    key: Hashable
-    config: NetConfig | None
-    problem: str = ""
+CONTROL_ID = "control"
+DEFAULT_CONTROL_URL = "https://www.gstatic.com/generate_204"
+"""The connectivity check Android and Chrome use: no social platform, and blocking it breaks far more than
+social media. `--control URL` names another (an intranet page, a vendor's status page) where it is blocked."""
 
 
-def identity_for(profile: Profile, base: NetConfig, environ: Mapping[str, str]) -> Identity:
-    """The network identity a profile is audited as.
-
-    The profile's own proxy URL replaces the route; its proxy_user (with the password from the
-    variable proxy_password_env names) replaces the user. A profile with neither is audited as
-    this workstation, with the command's own network options.
-    """
-    if not profile.proxy and not profile.proxy_user:
-        return Identity(key=(base.describe()["proxy"], ""), config=base)
-    password: str | None = None
-    if profile.proxy_user:
-        variable = profile.proxy_password_env or FALLBACK_PASSWORD_ENV
-        password = environ.get(variable)
-        if password is None:
-            return Identity(
-                key=("unset", profile.name),
-                config=None,
-                problem=f"set {variable} to the proxy password of user {profile.proxy_user} "
-                f"to audit profile {profile.name}",
-            )
-    if profile.proxy:
-        config = build_netconfig(
-            proxy=profile.proxy,
-            proxy_user=profile.proxy_user,
-            proxy_password=password,
-            resolver=_resolver_text(base),
-            ca_bundle=str(base.ca_bundle) if base.ca_bundle else None,
-            public_roots=str(base.public_roots),
-            timeout=base.timeout,
-            environ=environ,
-        )
-    else:
-        config = base.with_credentials(profile.proxy_user, password)
-    return Identity(key=(config.describe()["proxy"], profile.proxy_user or ""), config=config)
-
-
-def _resolver_text(config: NetConfig) -> str | None:
-    if config.resolver is None:
-        return None
-    address, port = config.resolver
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+def control_target(url: str) -> Target:
+    """The control endpoint probed on every route before anything is blamed on the network."""
+    return Target(id=CONTROL_ID, url=url)
 
 
 def select_profiles(policy: PolicySet, names: Sequence[str]) -> list[Profile]:
@@ -95,13 +54,16 @@ class AuditPlan:
     catalog: Catalog
     base: NetConfig
     identities: dict[str, Identity]
-    probers: dict[Hashable, Probes]
+    probers: dict[IdentityKey, Probes]
     targets: list[Target]
+    control: Target | None = None
 
     @property
     def jobs(self) -> list[Job]:
-        """One job per (identity, endpoint): profiles sharing an identity share its probes."""
-        return [Job((key, t.id), prober, t) for key, prober in self.probers.items() for t in self.targets]
+        """One job per (identity, endpoint), each identity's control first: profiles sharing an identity
+        share its probes."""
+        first = [self.control] if self.control is not None else []
+        return [Job((key, t.id), prober, t) for key, prober in self.probers.items() for t in [*first, *self.targets]]
 
 
 def plan_audit(
@@ -111,12 +73,13 @@ def plan_audit(
     make_prober: ProberFactory,
     *,
     profile_names: Sequence[str] = (),
-    environ: Mapping[str, str],
+    passwords: PasswordSource,
+    control: Target | None = None,
 ) -> AuditPlan:
     """Choose the profiles, work out each one's identity, and make one prober per distinct identity."""
     profiles = select_profiles(policy, profile_names)
-    identities = {profile.name: identity_for(profile, base, environ) for profile in profiles}
-    probers: dict[Hashable, Probes] = {}
+    identities = {profile.name: identity_for(profile, base, passwords) for profile in profiles}
+    probers: dict[IdentityKey, Probes] = {}
     for identity in identities.values():
         if identity.config is not None and identity.key not in probers:
             probers[identity.key] = make_prober(identity.config)
@@ -126,11 +89,16 @@ def plan_audit(
         sources=policy.sources,
     )
     targets = [Target.from_endpoint(endpoint) for endpoint in catalog.endpoints()]
-    return AuditPlan(selected, catalog, base, identities, probers, targets)
+    return AuditPlan(selected, catalog, base, identities, probers, targets, control)
 
 
 def run_audit(
-    plan: AuditPlan, *, concurrency: int = 32, on_result: Callable[[ProbeResult], None] | None = None
+    plan: AuditPlan,
+    *,
+    concurrency: int = 32,
+    on_result: Callable[[ProbeResult], None] | None = None,
+    host: str = "",
+    site: str = "",
 ) -> AuditRun:
     """Make every probe of the plan, then hold the results against the profiles."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -141,9 +109,15 @@ def run_audit(
         assert isinstance(job_key, tuple)
         results[job_key[0]][job_key[1]] = result
     identities = plan.identities
+    controls = {key: found.pop(CONTROL_ID) for key, found in results.items() if CONTROL_ID in found}
     observed = {name: results[identity.key] for name, identity in identities.items() if identity.config}
     unavailable = {name: identity.problem for name, identity in identities.items() if identity.problem}
-    findings, readiness = assess(plan.policy, plan.catalog, observed, unavailable)
+    failed_controls = {
+        name: controls[identity.key]
+        for name, identity in identities.items()
+        if identity.key in controls and not controls[identity.key].status.works
+    }
+    findings, readiness = assess(plan.policy, plan.catalog, observed, unavailable, failed_controls)
     observations: list[ProbeResult] = []
     users: list[tuple[str, ...]] = []
     for key in plan.probers:
@@ -151,6 +125,17 @@ def run_audit(
         for target in plan.targets:
             observations.append(results[key][target.id])
             users.append(names)
+    routes = tuple(
+        ProfileRoute(
+            profile=name,
+            via=identity.via,
+            identity=identity.user,
+            note=identity.note,
+            problem=identity.problem,
+            control=controls.get(identity.key),
+        )
+        for name, identity in identities.items()
+    )
     return AuditRun(
         version=__version__,
         started_at=started_at,
@@ -161,4 +146,8 @@ def run_audit(
         observation_profiles=tuple(users),
         findings=tuple(findings),
         readiness=readiness,
+        host=host,
+        site=site,
+        platforms=tuple(plan.catalog.platforms.values()),
+        routes=routes,
     )

@@ -18,6 +18,7 @@ import click
 
 from netaudit import __version__
 from netaudit.errors import ExitCode, InputError, NetauditError
+from netaudit.identity import PASSWORD_ENV
 from netaudit.render.formats import Format
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-PASSWORD_ENV = "NETAUDIT_PROXY_PASSWORD"
 
 
 class CliError(click.ClickException):
@@ -218,6 +218,17 @@ def _prober(config: NetConfig) -> Prober:
 
     hosts = load_hosts(system_hosts_path()) if config.resolver is None else None
     return Prober(config, hosts=hosts)
+
+
+def _route_words(via: str) -> str:
+    return "directly" if via == "direct" else f"through {via}"
+
+
+def _control_url(url: str) -> str:
+    from netaudit.catalog import Catalog
+    from netaudit.targets import parse_target
+
+    return parse_target(url, Catalog(), "--control").url
 
 
 def _load_catalog(dirs: Sequence[Path]) -> Catalog:
@@ -414,6 +425,16 @@ Examples:
 @network_options
 @output_options
 @click.option(
+    "--control",
+    metavar="URL",
+    default="https://www.gstatic.com/generate_204",
+    show_default=True,
+    envvar="NETAUDIT_CONTROL",
+    show_envvar=True,
+    help="A neutral endpoint no social-media policy blocks, probed on every route first: when it fails too, "
+    "that route's findings are unknown and the audit exits 3. 'none' skips it.",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(list(FAIL_ON)),
     default="gap",
@@ -432,6 +453,7 @@ def audit(
     fmt: str,
     output: Path | None,
     concurrency: int,
+    control: str,
     fail_on: str,
     **network: Any,
 ) -> None:
@@ -442,7 +464,8 @@ def audit(
     blocked), leak (should be blocked, works), degraded, inspected or unknown. The report
     answers who has access, what blocks it, and which rules are written down.
     """
-    from netaudit.audit import plan_audit, run_audit
+    from netaudit.audit import control_target, plan_audit, run_audit
+    from netaudit.identity import environment_passwords
     from netaudit.render import AUDIT_RENDERERS
     from netaudit.render.document import audit_document
 
@@ -451,13 +474,31 @@ def audit(
     audited = sites.only(platforms) if platforms else sites
     config = _netconfig(network)
     prober = _prober(config)
-    plan = plan_audit(policy, audited, config, prober.with_config, profile_names=profile_names, environ=os.environ)
+    plan = plan_audit(
+        policy,
+        audited,
+        config,
+        prober.with_config,
+        profile_names=profile_names,
+        passwords=environment_passwords(os.environ),
+        control=None if control.strip().lower() == "none" else control_target(_control_url(control)),
+    )
     on_result, finish = _progress_sink(len(plan.jobs))
     try:
-        run = run_audit(plan, concurrency=concurrency, on_result=on_result)
+        run = run_audit(plan, concurrency=concurrency, on_result=on_result, host=socket.gethostname())
     finally:
         finish()
     _emit(AUDIT_RENDERERS[Format(fmt)](audit_document(run, audited.ids())), output)
+    cut_off = [route for route in run.routes if route.control_failed]
+    if cut_off:
+        first = cut_off[0]
+        assert first.control is not None
+        raise CliError(
+            f"this vantage point cannot reach the internet {_route_words(first.via)}: the control "
+            f"{first.control.url} gave {first.control.status} ({first.control.detail}); "
+            f"the findings of {', '.join(route.profile for route in cut_off)} are unknown",
+            ExitCode.ENVIRONMENT,
+        )
     failing = FAIL_ON[fail_on]
     not_ready = fail_on != "never" and not run.readiness.ready
     if not_ready or any(finding.finding.value in failing for finding in run.findings):

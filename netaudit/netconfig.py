@@ -643,6 +643,31 @@ class NetConfig:
             _router=self._route.with_credentials(username, password),
         )
 
+    def uses_proxy(self) -> bool:
+        """False when every request goes direct: no proxy option, proxy variable or PAC file is in play."""
+        router = self._route
+        if isinstance(router, _Environment):
+            return bool(router.proxies or router.others)
+        return not isinstance(router, _Direct)
+
+    def with_proxy(self, proxy_url: str, username: str | None, password: str | None) -> NetConfig:
+        """The same resolver, trust and timeout through another proxy (a profile's own `proxy`), as this user."""
+        parsed = _parse_proxy_url(
+            proxy_url, source="proxy", allow_password=False, default_port=DEFAULT_PROXY_PORT, error=InputError
+        )
+        spec = _apply_credentials(parsed, username, password)
+        return NetConfig(
+            mode=ProxyMode.EXPLICIT,
+            proxy=spec,
+            pac_source=None,
+            resolver=self.resolver,
+            ca_bundle=self.ca_bundle,
+            ca_bundle_origin=self.ca_bundle_origin,
+            public_roots=self.public_roots,
+            timeout=self.timeout,
+            _router=_Explicit(spec),
+        )
+
     def describe(self) -> dict[str, str]:
         """The settings for the report's ``environment`` section; passwords masked."""
         if self.resolver is None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.netlab import Lab, LabError, build_lab, environment_problem
+from tests.netlab import HOSTS, Lab, LabError, build_lab, environment_problem
 from tests.netlab.squid import SquidPort
 
 HOURS_PORT = 3132
@@ -45,15 +45,20 @@ def office_hours(now: datetime | None = None) -> tuple[datetime, datetime]:
 
 
 def hours_port() -> SquidPort:
-    """A Basic-auth port that allows the web only during office_hours() (Squid's time ACL)."""
+    """A Basic-auth port that allows the social sites only during office_hours() (Squid's time ACL)."""
     start, end = office_hours()
     return SquidPort(
         "hours",
         HOURS_PORT,
-        acls=(f"acl office_hours time SMTWHFA {start:%H:%M}-{end:%H:%M}",),
+        # As real time rules do, the window applies to the social sites, not to the rest of the web.
+        acls=(
+            f"acl office_hours time SMTWHFA {start:%H:%M}-{end:%H:%M}",
+            f"acl neutral_sites dstdomain {HOSTS.control}",
+        ),
         access=(
             "deny port_hours !authenticated",
             "allow port_hours office_hours",
+            "allow port_hours neutral_sites",
             "deny port_hours",
         ),
     )

@@ -61,6 +61,8 @@ def audit_document(run: AuditRun, platforms: list[str]) -> dict[str, Any]:
         "organization": {"name": organization.name, "owner": organization.owner, "timezone": organization.timezone},
         "profiles": [_profile(profile, platforms, organization.timezone) for profile in run.policy.profiles.values()],
         "environment": dict(run.environment),
+        "host": run.host,
+        "routes": [plain(route) for route in run.routes],
         "observations": [
             {**plain(result), "profiles": list(names)}
             for result, names in zip(run.observations, run.observation_profiles, strict=True)

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import HOURS_PORT, office_hours
-from tests.netlab import Lab
-from tests.netlab.plan import PROXY_AUTH_PORT, PROXY_GUEST_PORT, PROXY_NTLM_PORT
+from tests.netlab import HOSTS, Lab
+from tests.netlab.plan import DEAD_DNS_ADDR, PROXY_AUTH_PORT, PROXY_GUEST_PORT, PROXY_NTLM_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -165,6 +165,8 @@ def audit(lab: Lab) -> tuple[int, dict[str, Any], str]:
         "facade",
         "--format",
         "json",
+        "--control",
+        lab.url(HOSTS.control),
         *lab.netaudit_base_args(4),
         env=env,
     )
@@ -244,3 +246,58 @@ def test_no_password_anywhere(audit: tuple[int, dict[str, Any], str], lab: Lab) 
     output = audit[2]
     for password in (*lab.users.values(), "carol-pw"):
         assert password not in output
+
+
+def test_every_route_checked_its_control_first(audit: tuple[int, dict[str, Any], str], lab: Lab) -> None:
+    routes = {route["profile"]: route for route in audit[1]["routes"]}
+    assert set(routes) == {"comms", "marketing", "staff", "interns", "guests", "domain", "contractors"}
+    for name, route in routes.items():
+        if name == "contractors":
+            assert route["control"] is None and "PW_DAVE" in route["problem"]
+            continue
+        assert route["control"]["url"] == lab.url(HOSTS.control), route
+        assert route["control"]["status"] == "reachable", route
+    assert routes["staff"]["identity"] == "bob" and routes["staff"]["via"].endswith(":3132")
+
+
+def _direct_profiles(lab: Lab) -> str:
+    """The profiles above without their own proxy: they take the command's route (here --no-proxy)."""
+    return _profiles(lab).replace(f'proxy = "{lab.proxy_url(PROXY_AUTH_PORT)}"\n', "")
+
+
+def test_a_vantage_point_that_reaches_nothing_blames_nothing_on_the_network(lab: Lab) -> None:
+    # Every DNS question goes to an address where nothing answers: the control fails like every
+    # endpoint, so the findings are unknown (never "remove the site from the DNS filter") and exit 3.
+    profiles = lab.workdir / "cut-off-profiles.toml"
+    profiles.write_text(_direct_profiles(lab))
+    env = {"PW_ALICE": lab.users["alice"], "PW_BOB": lab.users["bob"], "PW_CAROL": "carol-pw"}
+    result = lab.run_netaudit(
+        "audit", "--profiles", str(profiles), "--catalog", str(CATALOG), "--platform", "chirp",
+        "--profile", "comms", "--no-proxy", "--resolver", DEAD_DNS_ADDR, "--timeout", "1.5",
+        "--control", lab.url(HOSTS.control), "--format", "json", "--ca-bundle", str(lab.workstation_trust),
+        "--public-roots", str(lab.public_roots), env=env,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "this vantage point cannot reach the internet" in result.stderr
+    document = json.loads(result.stdout)
+    findings = document["findings"]
+    assert findings and {f["finding"] for f in findings} == {"unknown"}
+    assert all("this vantage point cannot reach the internet" in f["detail"] for f in findings)
+    assert not any(f["remediation"] for f in findings)
+    (route,) = document["routes"]
+    assert route["control"]["status"] == "dns_error"
+
+
+def test_without_a_proxy_the_proxy_users_need_no_password(lab: Lab) -> None:
+    profiles = lab.workdir / "direct-profiles.toml"
+    profiles.write_text(_direct_profiles(lab))
+    result = lab.run_netaudit(
+        "audit", "--profiles", str(profiles), "--catalog", str(CATALOG), "--platform", "chirp",
+        "--profile", "contractors", "--no-proxy", "--control", lab.url(HOSTS.control), "--format", "json",
+        *lab.netaudit_base_args(4),
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr
+    document = json.loads(result.stdout)
+    (route,) = document["routes"]
+    assert route["problem"] == "" and "probed as this workstation" in route["note"], route
+    assert {f["finding"] for f in document["findings"]} != {"unknown"}

@@ -81,6 +81,7 @@ class Hosts:
     sinkholed: str = f"sinkholed.{DOMAIN}"  # DNS answer 0.0.0.0
     sinkhole_private: str = f"sinkhole-private.{DOMAIN}"  # DNS answer in RFC 1918
     sinkhole_loopback: str = f"sinkhole-loopback.{DOMAIN}"  # DNS answer 127.0.0.1
+    control: str = f"control.{DOMAIN}"  # ok origin; a neutral site every proxy port allows at any time
     split_horizon: str = f"intranet.{DOMAIN}"  # DNS answer in RFC 1918 that reaches the real site
     private_block: str = f"filtered.{DOMAIN}"  # DNS answer in RFC 1918 that leads to a block page
     fake_ip: str = f"fakeip.{DOMAIN}"  # DNS answer in 198.18.0.0/15 that reaches the real site
@@ -110,6 +111,7 @@ RECORDS: dict[str, str] = {
     HOSTS.sinkholed: "0.0.0.0",
     HOSTS.sinkhole_private: "10.255.0.1",
     HOSTS.sinkhole_loopback: "127.0.0.1",
+    HOSTS.control: ORIGIN_OK,
     HOSTS.split_horizon: ORIGIN_SPLIT_HORIZON,
     HOSTS.private_block: ORIGIN_PRIVATE_BLOCK,
     HOSTS.fake_ip: ORIGIN_FAKE_IP,

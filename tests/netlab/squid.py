@@ -80,7 +80,7 @@ def default_ports(corp_ca: Path, corp_ca_key: Path) -> list[SquidPort]:
         SquidPort(
             "guest",
             PROXY_GUEST_PORT,
-            acls=(f"acl guest_allowed dstdomain {HOSTS.guest_ok}",),
+            acls=(f"acl guest_allowed dstdomain {HOSTS.guest_ok} {HOSTS.control}",),
             access=(
                 "allow port_guest guest_allowed",
                 "deny port_guest",

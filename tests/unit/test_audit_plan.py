@@ -8,6 +8,7 @@ from pathlib import Path
 
 from netaudit.audit import plan_audit, run_audit
 from netaudit.catalog import load_catalog
+from netaudit.identity import environment_passwords
 from netaudit.model import FindingKind, Layer, ProbeResult, Route, Status, Target
 from netaudit.netconfig import NetConfig, build_netconfig
 from netaudit.policy import load_policy
@@ -65,7 +66,9 @@ def test_five_profiles_over_the_builtin_catalog_probe_each_pair_once() -> None:
     policy = load_policy([builtin_profiles_dir()], catalog.names())
     assert len(policy.profiles) == 5
     probers = CountingProbers()
-    run = run_audit(plan_audit(policy, catalog, _base(), probers, environ=PASSWORDS), concurrency=8)
+    run = run_audit(
+        plan_audit(policy, catalog, _base(), probers, passwords=environment_passwords(PASSWORDS)), concurrency=8
+    )
     endpoints = len(catalog.endpoints())
     assert set(probers.probes.values()) == {1}
     assert len(probers.probes) == 5 * endpoints  # five distinct identities
@@ -82,7 +85,9 @@ def test_profiles_with_the_same_identity_share_probes(tmp_path: Path) -> None:
     (tmp_path / "corp.toml").write_text(text)
     policy = load_policy([tmp_path], catalog.names())
     probers = CountingProbers()
-    run = run_audit(plan_audit(policy, catalog, _base(), probers, environ=PASSWORDS), concurrency=8)
+    run = run_audit(
+        plan_audit(policy, catalog, _base(), probers, passwords=environment_passwords(PASSWORDS)), concurrency=8
+    )
     assert set(probers.probes.values()) == {1}
     assert len(probers.probes) == 4 * len(catalog.endpoints())
     shared = {names for names in run.observation_profiles if "communications" in names}
@@ -94,7 +99,9 @@ def test_a_profile_without_its_password_is_unknown_and_not_probed() -> None:
     policy = load_policy([builtin_profiles_dir()], catalog.names())
     environ = {k: v for k, v in PASSWORDS.items() if k != "NETAUDIT_PROXY_PASSWORD_STAFF"}
     probers = CountingProbers()
-    run = run_audit(plan_audit(policy, catalog, _base(), probers, environ=environ), concurrency=8)
+    run = run_audit(
+        plan_audit(policy, catalog, _base(), probers, passwords=environment_passwords(environ)), concurrency=8
+    )
     assert not any(user == "staff-audit" for _, user, _ in probers.probes)
     staff = [f for f in run.findings if f.profile == "staff"]
     assert staff and all(f.finding is FindingKind.UNKNOWN for f in staff)

@@ -85,6 +85,8 @@ def test_audit_exit_codes_follow_fail_on(runner: CliRunner) -> None:
         "linkedin",
         "--format",
         "json",
+        "--control",
+        "none",
     ]
     never = runner.invoke(cli, [*args, "--fail-on", "never"])
     assert never.exit_code == ExitCode.OK, never.output
@@ -94,6 +96,20 @@ def test_audit_exit_codes_follow_fail_on(runner: CliRunner) -> None:
     assert document["readiness"]["ready"] is False
     assert runner.invoke(cli, [*args]).exit_code == ExitCode.FINDINGS
     assert runner.invoke(cli, [*args, "--fail-on", "any"]).exit_code == ExitCode.FINDINGS
+
+
+def test_audit_from_a_vantage_point_that_reaches_nothing_exits_3_whatever_fail_on_says(runner: CliRunner) -> None:
+    args = ["audit", "--no-proxy", "--resolver", f"127.0.0.1:{_closed_port()}", "--timeout", "1"]
+    args += ["--platform", "linkedin", "--format", "json", "--control", "https://status.example.net/"]
+    for fail_on in ("never", "gap", "any"):
+        result = runner.invoke(cli, [*args, "--fail-on", fail_on])
+        assert result.exit_code == ExitCode.ENVIRONMENT, result.output
+        assert "this vantage point cannot reach the internet directly: the control https://status.example.net/" in (
+            result.stderr
+        )
+        document = json.loads(result.stdout)
+        assert {f["finding"] for f in document["findings"]} == {"unknown"}
+        assert not any("DNS filter" in f["remediation"] for f in document["findings"])
 
 
 def test_audit_bad_profiles_file(runner: CliRunner) -> None:
