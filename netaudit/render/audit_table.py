@@ -5,7 +5,8 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from netaudit.model import AuditRun, FindingKind
-from netaudit.render.view import SEVERITY, AuditView, Evidence, FindingView, build_view
+from netaudit.render.evidence import Evidence
+from netaudit.render.view import SEVERITY, AuditView, FindingView, build_view
 
 _SUMMARY = (FindingKind.OK, *[kind for kind in SEVERITY if kind is not FindingKind.OK])
 
@@ -127,6 +128,8 @@ def _rules(view: AuditView) -> str:
     for profile in view.profiles:
         rules = profile.rules
         enforced = f", enforced by {rules.hours_enforced_by}" if rules.hours_enforced_by else ""
+        if rules.seen_in_hours is not None:
+            enforced += f" (audited {'inside' if rules.seen_in_hours else 'outside'} these hours)"
         lines.append(f"\n{profile.name}: {profile.description}")
         lines.append(f"  hours:   {'; '.join(rules.hours)}{enforced}")
         lines.append(f"  posting: {rules.posting or '-'}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -22,17 +23,15 @@ from netaudit.model import (
     Enforcement,
     Finding,
     FindingKind,
-    Layer,
     Organization,
     ProbeResult,
     Profile,
     ProfileReadiness,
     ProfileRoute,
     Readiness,
-    Route,
-    Status,
 )
-from netaudit.schedule import describe_hours
+from netaudit.render.evidence import Evidence, Observation
+from netaudit.schedule import describe_hours, in_hours
 from netaudit.secrets import mask_url
 
 T = TypeVar("T")
@@ -92,51 +91,6 @@ class PlatformHeading:
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """One probe result as a reader needs it: where it stopped, why, and what was seen on the way."""
-
-    endpoint: str
-    url: str
-    status: Status
-    layer: Layer
-    detail: str
-    route: Route
-    proxy: str | None = None
-    """Masked: `http://user:***@host:port`."""
-    identity: str | None = None
-    resolver: str = ""
-    dns_answers: tuple[str, ...] = ()
-    tls_issuer: str = ""
-    tls_inspector: str = ""
-    http_status: int | None = None
-    block_page: str = ""
-    """The product whose block page was recognised (empty when none was)."""
-    notes: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, result: ProbeResult) -> Evidence:
-        dns, tls, http = result.dns, result.tls, result.http
-        notes = (*result.notes, *((dns.note,) if dns and dns.note else ()))
-        return cls(
-            endpoint=result.id,
-            url=result.url,
-            status=result.status,
-            layer=result.layer,
-            detail=result.detail,
-            route=result.route,
-            proxy=mask_url(result.proxy) if result.proxy else None,
-            identity=result.identity,
-            resolver=dns.resolver if dns else "",
-            dns_answers=dns.answers if dns else (),
-            tls_issuer=tls.issuer if tls else "",
-            tls_inspector=tls.inspector if tls else "",
-            http_status=http.status if http else None,
-            block_page=http.fingerprint if http else "",
-            notes=notes,
-        )
-
-
-@dataclass(frozen=True)
 class FindingView:
     """A finding with what the profile may do with that capability and the results behind it (deciding one first)."""
 
@@ -175,6 +129,9 @@ class RulesView:
     posting: str
     content: str
     missing: tuple[str, ...]
+    seen_in_hours: bool | None = None
+    """For hours the firewall enforces: whether the audit ran inside them (it verified the open side)
+    or outside (the closed side); None when the network is not meant to enforce hours."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +185,7 @@ class AuditView:
     missing_capabilities: tuple[tuple[str, tuple[Capability, ...]], ...]
     """Platforms (id) with capabilities no catalog endpoint stands for; empty when the run lists no platforms."""
     readiness: Readiness
+    observations: tuple[Observation, ...]
 
     def count(self, kind: FindingKind) -> int:
         return sum(profile.count(kind) for profile in self.profiles)
@@ -269,7 +227,7 @@ def build_view(run: AuditRun) -> AuditView:
             description=profile.description,
             members=profile.members,
             route=_route(routes.get(profile.name), profile.name, run, results),
-            rules=_rules(profile, verdicts.get(profile.name), timezone),
+            rules=_rules(profile, verdicts.get(profile.name), timezone, _probed_at(run, profile.name)),
             findings=tuple(_finding(f, results) for f in run.findings if f.profile == profile.name),
             readiness=verdicts.get(profile.name) or ProfileReadiness(profile=profile.name, ready=False),
         )
@@ -304,6 +262,10 @@ def build_view(run: AuditRun) -> AuditView:
             if (missing := tuple(c for c in _CAPABILITIES if all(e.capability is not c for e in platform.endpoints)))
         ),
         readiness=run.readiness,
+        observations=tuple(
+            Observation(Evidence.of(result), names)
+            for result, names in zip(run.observations, run.observation_profiles, strict=True)
+        ),
     )
 
 
@@ -360,8 +322,16 @@ def _route(
     return RouteView(profile=profile, via="", problem=problems[0] if problems else "not probed")
 
 
-def _rules(profile: Profile, verdict: ProfileReadiness | None, timezone: ZoneInfo) -> RulesView:
+def _probed_at(run: AuditRun, profile: str) -> datetime | None:
+    """When the profile's probes ran (its earliest assessed finding); None when it was not probed."""
+    moments = [datetime.fromisoformat(f.probed_at) for f in run.findings if f.profile == profile and f.probed_at]
+    return min(moments, default=None)
+
+
+def _rules(profile: Profile, verdict: ProfileReadiness | None, timezone: ZoneInfo, when: datetime | None) -> RulesView:
     rules = profile.rules
+    enforced = rules.hours_enforced_by is Enforcement.FIREWALL and rules.hours
+    seen_in_hours = in_hours(rules, when, timezone) if enforced and when and when.tzinfo else None
     return RulesView(
         profile=profile.name,
         hours=tuple(describe_hours(rules, timezone)),
@@ -369,6 +339,7 @@ def _rules(profile: Profile, verdict: ProfileReadiness | None, timezone: ZoneInf
         posting=rules.posting,
         content=rules.content,
         missing=verdict.missing_rules if verdict else (),
+        seen_in_hours=seen_in_hours,
     )
 
 

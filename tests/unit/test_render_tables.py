@@ -122,7 +122,7 @@ def test_rules_per_profile_and_what_is_missing(table: str) -> None:
     staff = rules[rules.index("staff: All other staff") :].splitlines()[:4]
     assert staff == [
         "staff: All other staff",
-        "  hours:   mon-fri 12:00-13:00 Europe/London, enforced by firewall",
+        "  hours:   mon-fri 12:00-13:00 Europe/London, enforced by firewall (audited inside these hours)",
         "  posting: Staff do not post for the company",
         "  content: -",
     ]

@@ -197,3 +197,27 @@ def test_the_view_is_frozen(view: AuditView) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         view.site = "elsewhere"  # type: ignore[misc]
     assert view.host == "audit-ws1" and view.site == "london" and view.catalog_version == "sha256:0123abcd"
+
+
+def test_which_side_of_firewall_hours_the_audit_saw(view: AuditView) -> None:
+    run = render_run.audit_run()
+    # 11:30 UTC is 12:30 in London in July: inside the staff's lunch hour, so the open side was verified.
+    assert _profile(view, "staff").rules.seen_in_hours is True
+    assert _profile(view, "comms").rules.seen_in_hours is None  # hours enforced by policy: nothing to verify
+    assert _profile(view, "kiosk").rules.seen_in_hours is None  # no hours at all
+    policy = run.policy
+    unprobed = dataclasses.replace(policy.profiles["contractors"], rules=policy.profiles["staff"].rules)
+    policy = dataclasses.replace(policy, profiles={**policy.profiles, "contractors": unprobed})
+    shown = build_view(dataclasses.replace(run, policy=policy))
+    assert _profile(shown, "contractors").rules.hours_enforced_by is Enforcement.FIREWALL
+    assert _profile(shown, "contractors").rules.seen_in_hours is None  # not probed: neither side was seen
+    later = tuple(dataclasses.replace(f, probed_at="2026-07-01T12:30:00+00:00") for f in run.findings)
+    assert _profile(build_view(dataclasses.replace(run, findings=later)), "staff").rules.seen_in_hours is False
+
+
+def test_every_observation_is_in_the_evidence_appendix(view: AuditView) -> None:
+    run = render_run.audit_run()
+    assert len(view.observations) == len(run.observations) == 24
+    first = view.observations[0]
+    assert first.profiles == ("comms",) and first.evidence.endpoint == "chirp.read.1"
+    assert first.evidence.started_at == render_run.WHEN and first.evidence.elapsed_ms == 12.0
