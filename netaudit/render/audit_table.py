@@ -116,7 +116,11 @@ def _untested(view: AuditView) -> list[str]:
     for group in view.untested:
         checks = [f"{platform} {capability}" for platform, capability in group.checks]
         what = f"{len(checks)} checks" if len(checks) > 3 else ", ".join(checks)
-        lines.append(f"- {group.profile} ({what}): {group.reason}")
+        if group.control:
+            reason = f"the route's control {group.control.url} failed ({group.status}: {group.reason})"
+        else:
+            reason = f"{group.status}: {group.reason}" if group.status else group.reason
+        lines.append(f"- {group.profile} ({what}): {reason}")
     for platform, capabilities in view.missing_capabilities:
         lines.append(f"- {platform}: no endpoint for {', '.join(capabilities)}")
     return lines

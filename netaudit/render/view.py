@@ -29,6 +29,7 @@ from netaudit.model import (
     ProfileReadiness,
     ProfileRoute,
     Readiness,
+    Status,
 )
 from netaudit.render.evidence import Evidence, Observation
 from netaudit.schedule import describe_hours, in_hours
@@ -136,12 +137,18 @@ class RulesView:
 
 @dataclass(frozen=True)
 class Untested:
-    """Checks of one profile that could not be tested, and the one reason they share."""
+    """Checks of one profile that could not be tested, and the one reason they share.
+
+    `reason` is the route's problem (why it was not probed), else the failed control's detail
+    (`control` set), else the detail of the result that left the check inconclusive (`status` set).
+    """
 
     profile: str
     reason: str
     checks: tuple[tuple[str, Capability], ...]
     """(platform id, capability) pairs."""
+    status: Status | None = None
+    control: Evidence | None = None
 
 
 @dataclass(frozen=True)
@@ -344,19 +351,23 @@ def _rules(profile: Profile, verdict: ProfileReadiness | None, timezone: ZoneInf
 
 
 def _untested(view: ProfileView) -> list[Untested]:
-    """Unknown findings grouped by reason: the route's problem or failed control, else the deciding result's detail."""
-    groups: dict[str, list[tuple[str, Capability]]] = {}
+    """Unknown findings grouped by reason: the route's problem or failed control, else the deciding result's."""
+    route = view.route
+    control = route.control if route.control_failed and not route.problem else None
+    groups: dict[tuple[str, Status | None], list[tuple[str, Capability]]] = {}
     for finding in view.findings:
         if finding.kind is not FindingKind.UNKNOWN:
             continue
-        if view.route.problem:
-            reason = view.route.problem
-        elif view.route.control_failed and view.route.control:
-            control = view.route.control
-            reason = f"the route's control {control.url} failed ({control.status}: {control.detail})"
+        if route.problem:
+            key: tuple[str, Status | None] = (route.problem, None)
+        elif control:
+            key = (control.detail, control.status)
         elif finding.evidence:
-            reason = f"{finding.evidence[0].status}: {finding.evidence[0].detail}"
+            key = (finding.evidence[0].detail, finding.evidence[0].status)
         else:
-            reason = finding.finding.detail or "not probed"
-        groups.setdefault(reason, []).append((finding.finding.platform, finding.finding.capability))
-    return [Untested(view.name, reason, tuple(checks)) for reason, checks in groups.items()]
+            key = (finding.finding.detail or "not probed", None)
+        groups.setdefault(key, []).append((finding.finding.platform, finding.finding.capability))
+    return [
+        Untested(view.name, reason, tuple(checks), status=status, control=control)
+        for (reason, status), checks in groups.items()
+    ]

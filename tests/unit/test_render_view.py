@@ -172,7 +172,10 @@ def test_what_could_not_be_tested(view: AuditView) -> None:
     assert set(groups) == {"contractors", "kiosk"}
     assert groups["contractors"].reason == render_run.CONTRACTORS_PROBLEM
     assert len(groups["contractors"].checks) == 5
-    assert "control.example" in groups["kiosk"].reason and "tcp_timeout" in groups["kiosk"].reason
+    assert groups["contractors"].status is None and groups["contractors"].control is None
+    kiosk = groups["kiosk"]
+    assert kiosk.control is not None and kiosk.control.url == "https://control.example/"
+    assert (kiosk.status, kiosk.reason) == (Status.TCP_TIMEOUT, "no answer to TCP SYN from control.example:443")
     assert ("chirp", Capability.POST) in groups["kiosk"].checks
     assert view.missing_capabilities == (
         ("chirp", (Capability.LOGIN,)),
@@ -182,14 +185,14 @@ def test_what_could_not_be_tested(view: AuditView) -> None:
 
 def test_unknown_without_a_route_problem_gives_the_results_reason() -> None:
     view = build_view(render_run.audit_run(complete=False))
-    reasons = [group.reason for group in view.untested if group.profile == "kiosk"]
+    reasons = [(group.status, group.reason) for group in view.untested if group.profile == "kiosk"]
     assert reasons == [
-        "dns_error: no answer from 127.0.0.53",
-        "timeout: timeout at https://img.chirp.test/",
-        "timeout: timeout at https://upload.chirp.test/",
-        "timeout: timeout at https://api.facade.test/",
+        (Status.DNS_ERROR, "no answer from 127.0.0.53"),
+        (Status.TIMEOUT, "timeout at https://img.chirp.test/"),
+        (Status.TIMEOUT, "timeout at https://upload.chirp.test/"),
+        (Status.TIMEOUT, "timeout at https://api.facade.test/"),
     ]
-    (dns,) = [group for group in view.untested if group.reason.startswith("dns_error")]
+    (dns,) = [group for group in view.untested if group.status is Status.DNS_ERROR]
     assert dns.checks == (("chirp", Capability.READ), ("facade", Capability.READ))  # one reason, one line
 
 
