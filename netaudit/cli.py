@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from netaudit import __version__
+from netaudit import __version__, render
 from netaudit.errors import ExitCode, InputError, NetauditError
 from netaudit.identity import PASSWORD_ENV
 from netaudit.render.formats import Format
@@ -98,23 +98,28 @@ def _load_policy(paths: Sequence[Path], sites: Catalog) -> PolicySet:
     return load_policy(_split_paths(paths) or [builtin_profiles_dir()], sites.names())
 
 
-def output_options(command: F) -> F:
-    command = click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Write to FILE (atomically, once the work is done) instead of standard output.",
-    )(command)
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice([f.value for f in Format]),
-        default=Format.TABLE.value,
-        show_default=True,
-        envvar="NETAUDIT_FORMAT",
-        show_envvar=True,
-        help="Output form.",
-    )(command)
+def output_options(kind: render.Kind[Any]) -> Callable[[F], F]:
+    """`--format` (the forms the registry offers for this kind of document) and `-o FILE`."""
+
+    def decorate(command: F) -> F:
+        command = click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write to FILE (atomically, once the work is done) instead of standard output.",
+        )(command)
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice([f.value for f in kind.formats()]),
+            default=Format.TABLE.value,
+            show_default=True,
+            envvar="NETAUDIT_FORMAT",
+            show_envvar=True,
+            help="Output form.",
+        )(command)
+
+    return decorate
 
 
 def network_options(command: F) -> F:
@@ -305,7 +310,7 @@ Examples:
 )
 @catalog_option
 @network_options
-@output_options
+@output_options(render.PROBE)
 @reports_errors
 def probe(
     targets: tuple[str, ...],
@@ -325,8 +330,6 @@ def probe(
     block_page, http_error or timeout.
     """
     from netaudit.model import ProbeRun
-    from netaudit.render import PROBE_RENDERERS
-    from netaudit.render.document import probe_document
     from netaudit.runner import run_probes
     from netaudit.targets import build_targets, load_input_file, read_input
 
@@ -353,7 +356,7 @@ def probe(
         environment=environment,
         results=tuple(results),
     )
-    _emit(PROBE_RENDERERS[Format(fmt)](probe_document(run)), output)
+    _emit(render.PROBE.render(fmt, run), output)
 
 
 @cli.group()
@@ -370,15 +373,12 @@ Examples:
 """,
 )
 @catalog_option
-@output_options
+@output_options(render.CATALOG)
 @reports_errors
 def catalog_list(catalog_dirs: tuple[Path, ...], fmt: str, output: Path | None) -> None:
     """List the platforms, with their endpoints per capability."""
-    from netaudit.render import CATALOG_RENDERERS
-    from netaudit.render.document import catalog_document
-
     loaded = _load_catalog(catalog_dirs)
-    _emit(CATALOG_RENDERERS[Format(fmt)](catalog_document(list(loaded.platforms.values()))), output)
+    _emit(render.CATALOG.render(fmt, tuple(loaded.platforms.values())), output)
 
 
 @catalog.command(
@@ -391,15 +391,12 @@ Examples:
 )
 @click.argument("platform")
 @catalog_option
-@output_options
+@output_options(render.PLATFORM)
 @reports_errors
 def catalog_show(platform: str, catalog_dirs: tuple[Path, ...], fmt: str, output: Path | None) -> None:
     """Show one platform's endpoints (by id or alias)."""
-    from netaudit.render import PLATFORM_RENDERERS
-    from netaudit.render.document import catalog_document
-
     loaded = _load_catalog(catalog_dirs)
-    _emit(PLATFORM_RENDERERS[Format(fmt)](catalog_document([loaded.platform(platform)])), output)
+    _emit(render.PLATFORM.render(fmt, loaded.platform(platform)), output)
 
 
 FAIL_ON = {
@@ -423,7 +420,7 @@ Examples:
 @click.option("--platform", "platforms", multiple=True, metavar="ID", help="Audit only this platform (repeatable).")
 @catalog_option
 @network_options
-@output_options
+@output_options(render.AUDIT)
 @click.option(
     "--control",
     metavar="URL",
@@ -466,8 +463,6 @@ def audit(
     """
     from netaudit.audit import control_target, plan_audit, run_audit
     from netaudit.identity import environment_passwords
-    from netaudit.render import AUDIT_RENDERERS
-    from netaudit.render.document import audit_document
 
     sites = _load_catalog(catalog_dirs)
     policy = _load_policy(profile_paths, sites)
@@ -488,7 +483,7 @@ def audit(
         run = run_audit(plan, concurrency=concurrency, on_result=on_result, host=socket.gethostname())
     finally:
         finish()
-    _emit(AUDIT_RENDERERS[Format(fmt)](audit_document(run, audited.ids())), output)
+    _emit(render.AUDIT.render(fmt, run), output)
     cut_off = [route for route in run.routes if route.control_failed]
     if cut_off:
         first = cut_off[0]
@@ -520,18 +515,15 @@ Examples:
 )
 @profiles_option
 @catalog_option
-@output_options
+@output_options(render.PROFILES)
 @reports_errors
 def profiles_list(
     profile_paths: tuple[Path, ...], catalog_dirs: tuple[Path, ...], fmt: str, output: Path | None
 ) -> None:
     """List the profiles with their identity, access and hours."""
-    from netaudit.render import PROFILES_RENDERERS
-    from netaudit.render.document import profiles_document
-
     sites = _load_catalog(catalog_dirs)
     policy = _load_policy(profile_paths, sites)
-    _emit(PROFILES_RENDERERS[Format(fmt)](profiles_document(policy, sites.ids())), output)
+    _emit(render.PROFILES.render(fmt, render.PolicyListing(policy, tuple(sites.ids()))), output)
 
 
 @profiles.command(
@@ -545,7 +537,7 @@ Examples:
 @click.argument("name")
 @profiles_option
 @catalog_option
-@output_options
+@output_options(render.PROFILE)
 @reports_errors
 def profiles_show(
     name: str, profile_paths: tuple[Path, ...], catalog_dirs: tuple[Path, ...], fmt: str, output: Path | None
@@ -553,14 +545,12 @@ def profiles_show(
     """Show one profile: effective access per platform and capability, hours and rules."""
     from netaudit.audit import select_profiles
     from netaudit.model import PolicySet
-    from netaudit.render import PROFILE_RENDERERS
-    from netaudit.render.document import profiles_document
 
     sites = _load_catalog(catalog_dirs)
     policy = _load_policy(profile_paths, sites)
     (profile,) = select_profiles(policy, [name])
     one = PolicySet(organization=policy.organization, profiles={name: profile}, sources=policy.sources)
-    _emit(PROFILE_RENDERERS[Format(fmt)](profiles_document(one, sites.ids())), output)
+    _emit(render.PROFILE.render(fmt, render.PolicyListing(one, tuple(sites.ids()))), output)
 
 
 @profiles.command(

@@ -1,19 +1,103 @@
-"""Renderers: one file per output form, each a function from a JSON document to text."""
+"""Renderers: one registry keyed by document kind, then format; one file per output form.
+
+Each kind of document (a probe run, the catalog, one platform, an audit, the profiles, one
+profile) offers its own formats, and each (kind, format) names the function that lays that
+kind out in that form. The renderer modules are imported only when one is used, so the CLI can
+build its `--format` choices from this registry without loading tabulate or the library
+(`netaudit --help` stays fast).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import enum
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from netaudit.render import audit_table, json, profiles_table, table
 from netaudit.render.formats import Format
 
-Renderer = Callable[[dict[str, Any]], str]
+if TYPE_CHECKING:
+    from netaudit.model import AuditRun, Platform, PolicySet, ProbeRun
+
+S = TypeVar("S")
 
 
-PROBE_RENDERERS: dict[Format, Renderer] = {Format.TABLE: table.render_probe, Format.JSON: json.render}
-CATALOG_RENDERERS: dict[Format, Renderer] = {Format.TABLE: table.render_catalog, Format.JSON: json.render}
-PLATFORM_RENDERERS: dict[Format, Renderer] = {Format.TABLE: table.render_platform, Format.JSON: json.render}
-AUDIT_RENDERERS: dict[Format, Renderer] = {Format.TABLE: audit_table.render_audit, Format.JSON: json.render}
-PROFILES_RENDERERS: dict[Format, Renderer] = {Format.TABLE: profiles_table.render_profiles, Format.JSON: json.render}
-PROFILE_RENDERERS: dict[Format, Renderer] = {Format.TABLE: profiles_table.render_profile, Format.JSON: json.render}
+class DocumentKind(enum.StrEnum):
+    """What is being rendered; each kind has its own JSON schema and its own set of formats."""
+
+    PROBE = "probe"
+    CATALOG = "catalog"
+    PLATFORM = "platform"
+    AUDIT = "audit"
+    PROFILES = "profiles"
+    PROFILE = "profile"
+
+
+@dataclass(frozen=True)
+class PolicyListing:
+    """Profiles as written, shown against the catalog's platform ids (what `profiles list/show` render).
+
+    For `DocumentKind.PROFILE` the policy holds exactly the one profile shown.
+    """
+
+    policy: PolicySet
+    platforms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Kind(Generic[S]):
+    """One kind of document and its renderers by format, each a `module:function` taking an `S`."""
+
+    kind: DocumentKind
+    renderers: Mapping[Format, str]
+
+    def formats(self) -> tuple[Format, ...]:
+        """The formats this kind offers, in the order of the Format enum."""
+        return tuple(fmt for fmt in Format if fmt in self.renderers)
+
+    def renderer(self, fmt: Format | str) -> Callable[[S], str]:
+        """The function that renders this kind in `fmt` (ValueError when this kind has no such form)."""
+        try:
+            target = self.renderers[Format(fmt)]
+        except (ValueError, KeyError):
+            offered = ", ".join(self.formats())
+            raise ValueError(f"a {self.kind} document has no {fmt} form (forms: {offered})") from None
+        module, _, name = target.partition(":")
+        function: Callable[[S], str] = getattr(importlib.import_module(module), name)
+        return function
+
+    def render(self, fmt: Format | str, subject: S) -> str:
+        """`subject` rendered in `fmt`."""
+        return self.renderer(fmt)(subject)
+
+
+_TABLE = "netaudit.render.table"
+_JSON = "netaudit.render.json"
+
+PROBE: Kind[ProbeRun] = Kind(
+    DocumentKind.PROBE, {Format.TABLE: f"{_TABLE}:render_probe", Format.JSON: f"{_JSON}:render_probe"}
+)
+CATALOG: Kind[tuple[Platform, ...]] = Kind(
+    DocumentKind.CATALOG, {Format.TABLE: f"{_TABLE}:render_catalog", Format.JSON: f"{_JSON}:render_catalog"}
+)
+PLATFORM: Kind[Platform] = Kind(
+    DocumentKind.PLATFORM, {Format.TABLE: f"{_TABLE}:render_platform", Format.JSON: f"{_JSON}:render_platform"}
+)
+AUDIT: Kind[AuditRun] = Kind(
+    DocumentKind.AUDIT,
+    {Format.TABLE: "netaudit.render.audit_table:render_audit", Format.JSON: f"{_JSON}:render_audit"},
+)
+PROFILES: Kind[PolicyListing] = Kind(
+    DocumentKind.PROFILES,
+    {Format.TABLE: "netaudit.render.profiles_table:render_profiles", Format.JSON: f"{_JSON}:render_profiles"},
+)
+PROFILE: Kind[PolicyListing] = Kind(
+    DocumentKind.PROFILE,
+    {Format.TABLE: "netaudit.render.profiles_table:render_profile", Format.JSON: f"{_JSON}:render_profiles"},
+)
+
+REGISTRY: Mapping[DocumentKind, Kind[Any]] = {
+    kind.kind: kind for kind in (PROBE, CATALOG, PLATFORM, AUDIT, PROFILES, PROFILE)
+}
+"""Every kind of document, then every format it offers: the one place a renderer is chosen."""

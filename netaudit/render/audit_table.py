@@ -1,114 +1,161 @@
-"""The audit as terminal text: the review's three questions in order, then readiness."""
+"""The audit as terminal text, laid out from the view: the review's three questions in order, then readiness."""
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any
-
 from tabulate import tabulate
 
-_CAPABILITY_ORDER = {"read": 0, "media": 1, "login": 2, "post": 3}
-_ATTENTION = ("gap", "leak", "degraded", "inspected", "unknown")
+from netaudit.model import AuditRun, FindingKind
+from netaudit.render.evidence import Evidence
+from netaudit.render.view import SEVERITY, AuditView, FindingView, build_view
+
+_SUMMARY = (FindingKind.OK, *[kind for kind in SEVERITY if kind is not FindingKind.OK])
 
 
-def render_audit(document: dict[str, Any]) -> str:
+def render_audit(run: AuditRun) -> str:
     """Who has access, what the network does about it, which rules are written down, and readiness."""
-    sections = [
-        _heading(document),
-        _who(document),
-        _network(document),
-        _rules(document),
-        _readiness(document),
-    ]
+    view = build_view(run)
+    sections = [_heading(view), _who(view), _network(view), _rules(view), _readiness(view)]
     return "\n\n".join(section.rstrip("\n") for section in sections) + "\n"
 
 
-def _heading(document: dict[str, Any]) -> str:
-    organization = document["organization"]
-    environment = document.get("environment", {})
-    return (
-        f"netaudit {document['tool']['version']} - social media readiness of {organization['name']}\n"
-        f"audited {document['started_at']} to {document['finished_at']}; proxy: {environment.get('proxy', '?')}; "
-        f"resolver: {environment.get('resolver', '?')}"
+def _heading(view: AuditView) -> str:
+    environment = dict(view.environment)
+    where = f" on {view.host}" if view.host else ""
+    where += f" (site {view.site})" if view.site else ""
+    catalog = f"; catalog {view.catalog_version}" if view.catalog_version else ""
+    heading = (
+        f"netaudit {view.version} - social media readiness of {view.organization.name}\n"
+        f"audited {view.started_at} to {view.finished_at}{where}; proxy: {environment.get('proxy', '?')}; "
+        f"resolver: {environment.get('resolver', '?')}{catalog}"
     )
+    for route in view.control_failures:
+        assert route.control is not None
+        how = "directly" if route.via == "direct" else f"through {route.via}"
+        heading += (
+            f"\nTHIS AUDIT COULD NOT RUN for {route.profile}: this vantage point cannot reach the internet {how} "
+            f"(control {route.control.url}: {route.control.status}, {route.control.detail}); "
+            "what failed the same way is unknown, not a gap"
+        )
+    return heading
 
 
-def _who(document: dict[str, Any]) -> str:
-    profiles = document["profiles"]
-    platforms = list(profiles[0]["access"]) if profiles else []
-    rows = [[p["name"], ", ".join(p["members"]) or "-", *[p["access"][x] for x in platforms]] for p in profiles]
-    table = tabulate(rows, headers=["profile", "members", *platforms], tablefmt="simple")
-    return f"1. Who will have access to the sites?\n\n{table}"
+def _who(view: AuditView) -> str:
+    rows = []
+    for profile, levels in zip(view.profiles, view.intended.cells, strict=True):
+        route = profile.route
+        via = "not probed" if route.problem else route.via + (f" as {route.identity}" if route.identity else "")
+        via += " (control failed)" if route.control_failed else ""
+        rows.append([profile.name, ", ".join(profile.members) or "-", via, *[level.value for level in levels]])
+    headers = ["profile", "members", "probed via", *[platform.id for platform in view.platforms]]
+    return f"1. Who will have access to the sites?\n\n{tabulate(rows, headers=headers, tablefmt='simple')}"
 
 
-def _network(document: dict[str, Any]) -> str:
-    findings = document["findings"]
-    counts = Counter(finding["finding"] for finding in findings)
-    summary = ", ".join(f"{counts[kind]} {kind}" for kind in ("ok", *_ATTENTION) if counts[kind])
-    text = f"2. Are there firewalls that would prevent access?\n\n{len(findings)} checks: {summary or 'none'}"
-    listed = sorted(
-        (f for f in findings if f["finding"] not in ("ok", "unknown")),
-        key=lambda f: (
-            _ATTENTION.index(f["finding"]),
-            f["profile"],
-            f["platform"],
-            _CAPABILITY_ORDER.get(f["capability"], 9),
-        ),
-    )
-    if listed:
+def _network(view: AuditView) -> str:
+    summary = ", ".join(f"{view.count(kind)} {kind}" for kind in _SUMMARY if view.count(kind))
+    text = f"2. Are there firewalls that would prevent access?\n\n{view.total} checks: {summary or 'none'}"
+    if view.profiles and view.platforms:
         rows = [
-            [f["finding"], f["profile"], f["platform"], f["capability"], f["expected"], f["observed"]] for f in listed
+            [name, *[kind.value if kind else "-" for kind in cells]]
+            for name, cells in zip(view.measured.rows, view.measured.cells, strict=True)
+        ]
+        headers = ["measured", *[platform.id for platform in view.platforms]]
+        text += "\n\n" + tabulate(rows, headers=headers, tablefmt="simple")
+    if view.attention:
+        rows = [
+            [
+                f.kind.value,
+                f.finding.profile,
+                f.finding.platform,
+                f.finding.capability.value,
+                f.finding.expected.value,
+                f.finding.observed,
+            ]
+            for f in view.attention
         ]
         text += "\n\n" + tabulate(
             rows, headers=["finding", "profile", "platform", "capability", "expected", "observed"]
         )
-    remedies = [f"- [{f['id']}] {f['remediation']}" for f in listed if f["remediation"]]
-    if remedies:
-        text += "\n\nFor the firewall and proxy team:\n" + "\n".join(remedies)
-    untested = _untested(findings)
+        text += "\n\nEvidence, and what the firewall and proxy team can do:\n" + "\n".join(
+            _detail(finding) for finding in view.attention
+        )
+    untested = _untested(view)
     if untested:
         text += "\n\nCould not be tested:\n" + "\n".join(untested)
-    if not listed and not untested:
+    if not view.attention and not untested:
         text += "\nThe network does what every profile says."
     return text
 
 
-def _untested(findings: list[dict[str, Any]]) -> list[str]:
-    """Unknown findings grouped by profile and reason: one line each, not one row per check."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for finding in findings:
-        if finding["finding"] == "unknown":
-            reason = finding["detail"].split(": ", 1)[-1] if finding["observed"] != "untested" else finding["detail"]
-            groups.setdefault((finding["profile"], reason), []).append(f"{finding['platform']} {finding['capability']}")
-    lines = []
-    for (profile, reason), checks in groups.items():
-        what = f"{len(checks)} checks" if len(checks) > 3 else ", ".join(checks)
-        lines.append(f"- {profile} ({what}): {reason}")
-    return lines
-
-
-def _rules(document: dict[str, Any]) -> str:
-    owner = document["organization"]["owner"] or "NOT NAMED"
-    lines = [f"3. What are the rules about time spent and content posted?\n\nOwner of social media: {owner}"]
-    missing = {v["profile"]: v["missing_rules"] for v in document["readiness"]["profiles"]}
-    for profile in document["profiles"]:
-        rules = profile["rules"]
-        enforced = f", enforced by {rules['hours_enforced_by']}" if rules["hours_enforced_by"] else ""
-        hours = "; ".join(rules["hours_described"])
-        lines.append(f"\n{profile['name']}: {profile['description']}")
-        lines.append(f"  hours:   {hours}{enforced}")
-        lines.append(f"  posting: {rules['posting'] or '-'}")
-        lines.append(f"  content: {rules['content'] or '-'}")
-        if missing.get(profile["name"]):
-            lines.append(f"  MISSING: {', '.join(missing[profile['name']])}")
+def _detail(view: FindingView) -> str:
+    finding = view.finding
+    lines = [f"- [{finding.id}] {finding.finding}: {finding.remediation or _unremedied(view)}"]
+    if view.evidence:
+        lines.append(f"    seen: {_evidence(view.evidence[0])}")
     return "\n".join(lines)
 
 
-def _readiness(document: dict[str, Any]) -> str:
-    readiness = document["readiness"]
+def _unremedied(view: FindingView) -> str:
+    if view.kind is FindingKind.INSPECTED:
+        return "works through TLS inspection; apps that pin certificates may fail"
+    return view.finding.detail
+
+
+def _evidence(evidence: Evidence) -> str:
+    """One result in one line: endpoint, status and layer, the way it went, then what was seen."""
+    via = f"via {evidence.proxy}" if evidence.proxy else "direct"
+    parts = [f"{evidence.endpoint} {evidence.status} at the {evidence.layer} layer, {via}"]
+    if evidence.identity:
+        parts[0] += f" as {evidence.identity}"
+    if evidence.dns_answers:
+        resolver = f" from {evidence.resolver}" if evidence.resolver else ""
+        parts.append(f"DNS {', '.join(evidence.dns_answers)}{resolver}")
+    if evidence.tls_issuer:
+        inspector = f" ({evidence.tls_inspector})" if evidence.tls_inspector else ""
+        parts.append(f"TLS issuer {evidence.tls_issuer}{inspector}")
+    if evidence.http_status is not None:
+        parts.append(f"HTTP {evidence.http_status}")
+    if evidence.block_page:
+        parts.append(f"block page of {evidence.block_page}")
+    return "; ".join(parts) + f": {' '.join(evidence.detail.split())}"
+
+
+def _untested(view: AuditView) -> list[str]:
+    """One line per profile and reason, not one row per check."""
+    lines = []
+    for group in view.untested:
+        checks = [f"{platform} {capability}" for platform, capability in group.checks]
+        what = f"{len(checks)} checks" if len(checks) > 3 else ", ".join(checks)
+        if group.control:
+            reason = f"the route's control {group.control.url} failed ({group.status}: {group.reason})"
+        else:
+            reason = f"{group.status}: {group.reason}" if group.status else group.reason
+        lines.append(f"- {group.profile} ({what}): {reason}")
+    for platform, capabilities in view.missing_capabilities:
+        lines.append(f"- {platform}: no endpoint for {', '.join(capabilities)}")
+    return lines
+
+
+def _rules(view: AuditView) -> str:
+    owner = view.organization.owner or "NOT NAMED"
+    lines = [f"3. What are the rules about time spent and content posted?\n\nOwner of social media: {owner}"]
+    for profile in view.profiles:
+        rules = profile.rules
+        enforced = f", enforced by {rules.hours_enforced_by}" if rules.hours_enforced_by else ""
+        if rules.seen_in_hours is not None:
+            enforced += f" (audited {'inside' if rules.seen_in_hours else 'outside'} these hours)"
+        lines.append(f"\n{profile.name}: {profile.description}")
+        lines.append(f"  hours:   {'; '.join(rules.hours)}{enforced}")
+        lines.append(f"  posting: {rules.posting or '-'}")
+        lines.append(f"  content: {rules.content or '-'}")
+        if rules.missing:
+            lines.append(f"  MISSING: {', '.join(rules.missing)}")
+    return "\n".join(lines)
+
+
+def _readiness(view: AuditView) -> str:
     rows = [
-        [verdict["profile"], "ready" if verdict["ready"] else "NOT READY", "; ".join(verdict["reasons"]) or "-"]
-        for verdict in readiness["profiles"]
+        [p.name, "ready" if p.readiness.ready else "NOT READY", "; ".join(p.readiness.reasons) or "-"]
+        for p in view.profiles
     ]
-    overall = "READY" if readiness["ready"] else "NOT READY"
+    overall = "READY" if view.readiness.ready else "NOT READY"
     return f"Readiness: {overall}\n\n" + tabulate(rows, headers=["profile", "verdict", "why"], tablefmt="simple")

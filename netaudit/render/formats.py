@@ -6,7 +6,7 @@ import enum
 
 
 class Format(enum.StrEnum):
-    """Output forms of `probe`, `audit` and `catalog`."""
+    """Every output form; which kind of document offers which is the registry's (render/__init__.py)."""
 
     TABLE = "table"
     JSON = "json"

@@ -1,10 +1,41 @@
-"""The JSON form: the document itself, stable key order, one trailing newline."""
+"""The JSON form: each kind's versioned document (render/document.py), stable key order, one trailing newline."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from netaudit.model import AuditRun, Platform, ProbeRun
+from netaudit.render import PolicyListing
+from netaudit.render.document import audit_document, catalog_document, probe_document, profiles_document
+from netaudit.render.view import platform_ids
+
 
 def render(document: dict[str, Any]) -> str:
+    """Any JSON document as text."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_probe(run: ProbeRun) -> str:
+    """The `netaudit/probe/1` document."""
+    return render(probe_document(run))
+
+
+def render_catalog(platforms: tuple[Platform, ...]) -> str:
+    """The `netaudit/catalog/1` document of the platforms."""
+    return render(catalog_document(list(platforms)))
+
+
+def render_platform(platform: Platform) -> str:
+    """The `netaudit/catalog/1` document of one platform."""
+    return render(catalog_document([platform]))
+
+
+def render_audit(run: AuditRun) -> str:
+    """The `netaudit/audit/1` document."""
+    return render(audit_document(run, list(platform_ids(run))))
+
+
+def render_profiles(listing: PolicyListing) -> str:
+    """The `netaudit/profiles/1` document (for one profile too: a policy that holds only that one)."""
+    return render(profiles_document(listing.policy, list(listing.platforms)))

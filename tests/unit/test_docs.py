@@ -7,11 +7,9 @@ from pathlib import Path
 import click
 import pytest
 
-from netaudit import render
 from netaudit.cli import cli
 from netaudit.errors import ExitCode
 from netaudit.model import FindingKind, Status
-from netaudit.render.formats import Format
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -58,18 +56,3 @@ def test_every_status_is_documented(status: Status) -> None:
 @pytest.mark.parametrize("finding", list(FindingKind))
 def test_every_finding_is_documented(finding: FindingKind) -> None:
     assert f"| `{finding.value}` |" in README
-
-
-@pytest.mark.parametrize(
-    "renderers",
-    [
-        render.PROBE_RENDERERS,
-        render.CATALOG_RENDERERS,
-        render.PLATFORM_RENDERERS,
-        render.AUDIT_RENDERERS,
-        render.PROFILES_RENDERERS,
-        render.PROFILE_RENDERERS,
-    ],
-)
-def test_every_format_has_a_renderer(renderers: dict[Format, render.Renderer]) -> None:
-    assert set(renderers) == set(Format)
