@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from netaudit.errors import ProfileError
+from netaudit.hours import parse_window
 from netaudit.model import (
     AccessLevel,
     Enforcement,
@@ -29,7 +30,6 @@ from netaudit.model import (
     Rules,
     TimeWindow,
 )
-from netaudit.schedule import parse_window
 from netaudit.tomlsource import InvalidToml, NotUtf8, TomlSource, UnreadableFile
 
 TOP_KEYS = ("organization", "profiles")
@@ -45,8 +45,6 @@ PROFILE_KEYS = (
     "rules",
 )
 RULES_KEYS = ("hours", "hours_enforced_by", "posting", "content")
-RULE_NAMES = ("owner", "hours", "posting", "content")
-"""The written rules the readiness verdict asks for, in the order missing_rules() names them."""
 
 PASSWORD_ADVICE = (
     "never write a password in a profiles file: put it in an environment variable "
@@ -95,35 +93,6 @@ def validate_policy(paths: Sequence[Path], known_platforms: Mapping[str, str]) -
 def effective_access(profile: Profile, platform_id: str) -> AccessLevel:
     """The profile's level on a platform (by canonical id): the one listed, else its default."""
     return profile.access_to(platform_id)
-
-
-def missing_rules(profile: Profile, organization: Organization) -> list[str]:
-    """Which written rules (of RULE_NAMES: owner, hours, posting, content) this profile lacks.
-
-    What a profile needs depends on what it may do, so that no profile is held to a rule that
-    cannot apply to it:
-
-    - every profile needs the organisation's `owner` of social media;
-    - a profile that may read (any platform, or its default, above `none`) also needs `hours`
-      (when it may be used; `mon-sun 00:00-24:00` says "any time" explicitly) and `posting`
-      (whether and how it may post, e.g. "Staff do not post on behalf of the company");
-    - a profile that may post anywhere also needs `content` (what may be posted).
-
-    A profile that may not use social media at all (every level `none`, e.g. guests) needs no
-    hours, posting or content rule: there is nothing for them to govern.
-    """
-    missing: list[str] = []
-    if not organization.owner.strip():
-        missing.append("owner")
-    level = profile.max_access
-    if level >= AccessLevel.READ:
-        if not profile.rules.hours:
-            missing.append("hours")
-        if not profile.rules.posting.strip():
-            missing.append("posting")
-    if level >= AccessLevel.POST and not profile.rules.content.strip():
-        missing.append("content")
-    return missing
 
 
 # --- problems and where they are ----------------------------------------------------------------

@@ -7,8 +7,8 @@ import enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from netaudit.hours import describe_hours
 from netaudit.model import AuditRun, Platform, PolicySet, ProbeRun, Profile
-from netaudit.schedule import describe_hours
 from netaudit.secrets import mask_url
 
 PROBE_SCHEMA = "netaudit/probe/1"
