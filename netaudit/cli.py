@@ -18,6 +18,7 @@ import click
 
 from netaudit import __version__
 from netaudit.errors import ExitCode, InputError, NetauditError
+from netaudit.failon import FailOn
 from netaudit.render.formats import Format
 
 if TYPE_CHECKING:
@@ -382,13 +383,6 @@ def catalog_show(platform: str, catalog_dirs: tuple[Path, ...], fmt: str, output
     _emit(PLATFORM_RENDERERS[Format(fmt)](catalog_document([loaded.platform(platform)])), output)
 
 
-FAIL_ON = {
-    "never": frozenset[str](),
-    "gap": frozenset({"gap", "leak", "degraded"}),
-    "any": frozenset({"gap", "leak", "degraded", "inspected", "unknown"}),
-}
-
-
 @cli.command(
     epilog="""\b
 Examples:
@@ -406,8 +400,8 @@ Examples:
 @output_options
 @click.option(
     "--fail-on",
-    type=click.Choice(list(FAIL_ON)),
-    default="gap",
+    type=click.Choice([level.value for level in FailOn]),
+    default=FailOn.GAP.value,
     show_default=True,
     envvar="NETAUDIT_FAIL_ON",
     show_envvar=True,
@@ -450,9 +444,7 @@ def audit(
     finally:
         finish()
     _emit(AUDIT_RENDERERS[Format(fmt)](audit_document(run, audited.ids())), output)
-    failing = FAIL_ON[fail_on]
-    not_ready = fail_on != "never" and not run.readiness.ready
-    if not_ready or any(finding.finding.value in failing for finding in run.findings):
+    if FailOn(fail_on).fails(run):
         sys.exit(ExitCode.FINDINGS)
 
 
