@@ -218,7 +218,7 @@ def _load_catalog(dirs: Sequence[Path]) -> Catalog:
 
 
 def _emit(text: str, output: Path | None) -> None:
-    from netaudit.output import write_atomic
+    from netaudit.store import write_atomic
 
     if output is None:
         click.echo(text, nl=False)
