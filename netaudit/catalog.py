@@ -11,6 +11,9 @@ keeps its order.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +84,17 @@ class Catalog:
             by_host.setdefault(_url_host(endpoint.url), []).append(endpoint)
         object.__setattr__(self, "_by_host", by_host)
         object.__setattr__(self, "_by_url", {e.url: e for e in reversed(endpoints.values())})
+
+    @property
+    def version(self) -> str:
+        """A short digest of what the catalog files say (platforms, endpoints, ids, expectations).
+
+        Two runs with the same version probed the same endpoints the same way. Comments, layout and
+        where the files live do not count, so moving or reformatting a file keeps the version.
+        """
+        described = [{**dataclasses.asdict(platform), "source": ""} for platform in self.platforms.values()]
+        text = json.dumps(described, sort_keys=True, ensure_ascii=False, default=str)
+        return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     def ids(self) -> list[str]:
         """The platform ids, sorted."""
