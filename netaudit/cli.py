@@ -53,7 +53,11 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except NetauditError as exc:
-            raise CliError(str(exc), int(exc.exit_code)) from exc
+            # A loader that collects every problem (catalog, profiles) has them all shown, one per line.
+            problems = [str(line) for line in getattr(exc, "problems", None) or [str(exc)]]
+            for line in problems[:-1]:
+                click.echo(f"netaudit: error: {line}", err=True)
+            raise CliError(problems[-1], int(exc.exit_code)) from exc
 
     return wrapper  # type: ignore[return-value]
 

@@ -13,7 +13,6 @@ import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +29,7 @@ from netaudit.model import (
     Rules,
     TimeWindow,
 )
+from netaudit.tomlschema import Problems, place, summary
 from netaudit.tomlsource import InvalidToml, NotUtf8, TomlSource, UnreadableFile
 
 TOP_KEYS = ("organization", "profiles")
@@ -54,7 +54,6 @@ _SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "token", "apikey"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*", re.ASCII)
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
-_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 
 
 class InvalidProfilesError(ProfileError):
@@ -65,11 +64,7 @@ class InvalidProfilesError(ProfileError):
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems) or ["invalid profiles"]
-        message = self.problems[0]
-        more = len(self.problems) - 1
-        if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        super().__init__(message)
+        super().__init__(summary(self.problems))
 
 
 def load_policy(paths: Sequence[Path], known_platforms: Mapping[str, str]) -> PolicySet:
@@ -96,23 +91,6 @@ def effective_access(profile: Profile, platform_id: str) -> AccessLevel:
 
 
 # --- problems and where they are ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Problem:
-    path: str
-    line: int | None
-    where: str
-    what: str
-
-    def __str__(self) -> str:
-        place = _place(self.path, self.line)
-        text = f"{place}: {self.where}: {self.what}" if self.where else f"{place}: {self.what}"
-        return _LINE_BREAKS.sub(" ", text)
-
-
-def _place(path: str, line: int | None) -> str:
-    return path if line is None else f"{path}:{line}"
 
 
 def _show(value: str, limit: int = 60) -> str:
@@ -175,8 +153,7 @@ class _Loader:
     def __init__(self, known_platforms: Mapping[str, str]) -> None:
         self.known = {name.lower(): platform for name, platform in known_platforms.items()}
         self.platform_ids = sorted(set(self.known.values()))
-        self.problems: list[_Problem] = []
-        self.file_order: dict[str, int] = {}
+        self.problems = Problems()
         self.sources: list[str] = []
         self.organizations: list[tuple[TomlSource, Organization | None]] = []
         self.profiles: dict[str, Profile] = {}
@@ -188,18 +165,17 @@ class _Loader:
     def _file_problem(self, path: str, line: int | None, what: str) -> None:
         # A path or file that could not be read (or parsed): its content is unknown.
         self.unreadable += 1
-        self.problems.append(_Problem(path, line, "", what))
+        self.problems.add_at(path, line, "", what)
 
     def _problem(self, src: TomlSource, keys: tuple[str, ...], what: str, line: int | None = None) -> None:
-        found = line if line is not None else src.line_of(keys)
-        self.problems.append(_Problem(src.path, found, _dotted(keys), what))
+        self.problems.add(src, _dotted(keys), what, keys, line=line)
 
     # Inputs
 
     def load(self, paths: Sequence[Path]) -> tuple[PolicySet | None, list[str]]:
         files = self._expand(paths)
         for shown, path in files:
-            self.file_order.setdefault(shown, len(self.file_order))
+            self.problems.file(shown)
             self._load_file(shown, path)
         shown_inputs = ", ".join(str(path) for path in paths)
         # A file that could not be read may hold the organisation or the profiles: say nothing of them.
@@ -212,9 +188,7 @@ class _Loader:
             )
         if not self.first_definition and complete:
             self._file_problem(shown_inputs, None, "no profiles: add at least one [profiles.NAME] table")
-        order = len(self.file_order)
-        ranked = sorted(self.problems, key=lambda p: (self.file_order.get(p.path, order), p.line or 0))
-        lines = list(dict.fromkeys(str(problem) for problem in ranked))
+        lines = self.problems.lines()
         if lines:
             return None, lines
         organization = self.organizations[0][1]
@@ -316,7 +290,7 @@ class _Loader:
                 self._problem(
                     src,
                     ("organization",),
-                    f"defined again (first in {_place(first.path, first.line_of(('organization',)))}); "
+                    f"defined again (first in {place(first.path, first.line_of(('organization',)))}); "
                     "exactly one file may have an [organization] table",
                 )
             self.organizations.append((src, organization))
@@ -331,7 +305,7 @@ class _Loader:
                     self._problem(
                         src,
                         keys,
-                        f"defined again (first in {_place(first.path, line)}); profile names must be unique",
+                        f"defined again (first in {place(first.path, line)}); profile names must be unique",
                     )
                     continue
                 self.first_definition[name] = (src, src.line_of(keys))
