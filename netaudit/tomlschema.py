@@ -121,7 +121,7 @@ class Schema:
             if key in table:
                 continue
             complete = False
-            if not difflib.get_close_matches(key, list(misspelt), n=1, cutoff=0.8):
+            if not difflib.get_close_matches(key, list(misspelt), n=1, cutoff=0.7):
                 self.problem(where, f"missing required key '{key}'", at)
         return complete
 
