@@ -16,10 +16,9 @@ import dataclasses
 import enum
 import json
 import re
-import types
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from netaudit.errors import InputError
@@ -40,6 +39,7 @@ from netaudit.model import (
     Rules,
 )
 from netaudit.secrets import mask_url
+from netaudit.typedjson import Reader, json_kind
 
 __all__ = [
     "AUDIT_SCHEMA",
@@ -204,7 +204,7 @@ def loads(text: str, name: str = "<run>") -> AuditRun | ProbeRun:
 def from_document(document: Any, name: str = "<run>") -> AuditRun | ProbeRun:
     """A run from its parsed document, after checking its schema."""
     kind = _schema_kind(document, name)
-    reader = _Reader(name)
+    reader = Reader(name)
     if kind == "probe":
         return ProbeRun(
             generated_at=reader.field(document, "generated_at", str, ""),
@@ -234,7 +234,7 @@ def _schema_kind(document: Any, name: str) -> str:
     return kind
 
 
-def _audit(reader: _Reader, document: dict[str, Any]) -> AuditRun:
+def _audit(reader: Reader, document: dict[str, Any]) -> AuditRun:
     org = reader.field(document, "organization", dict, "")
     organization = Organization(
         name=reader.field(org, "name", str, "organization"),
@@ -276,9 +276,9 @@ def _audit(reader: _Reader, document: dict[str, Any]) -> AuditRun:
     )
 
 
-def _profile(reader: _Reader, item: Any, where: str) -> Profile:
+def _profile(reader: Reader, item: Any, where: str) -> Profile:
     if not isinstance(item, dict):
-        reader.fail(where, f"expected an object, got {_json_kind(item)}")
+        reader.fail(where, f"expected an object, got {json_kind(item)}")
     rules = reader.field(item, "rules", dict, where)
     hours_text = reader.value(tuple[str, ...], rules.get("hours", []), f"{where}.rules.hours")
     windows = []
@@ -309,113 +309,3 @@ def _profile(reader: _Reader, item: Any, where: str) -> Profile:
         ),
         source=reader.field(item, "source", str, where, ""),
     )
-
-
-_MISSING: Any = object()
-
-
-class _Reader:
-    """Turns JSON data into typed values by the model's type hints; every problem names the field."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def fail(self, where: str, what: str) -> NoReturn:
-        raise InputError(f"{self.name}: {where or 'top level'}: {what}")
-
-    def field(self, table: Any, key: str, kind: type[_T], where: str, default: Any = _MISSING) -> _T:
-        """`table[key]`, which must be a `kind` (str, dict or list), or `default` when it is absent."""
-        path = f"{where}.{key}" if where else key
-        if not isinstance(table, dict):
-            self.fail(where, f"expected an object, got {_json_kind(table)}")
-        if key not in table:
-            if default is _MISSING:
-                self.fail(where, f"missing field '{key}'")
-            return default  # type: ignore[no-any-return]
-        value = table[key]
-        if not isinstance(value, kind):
-            self.fail(path, f"expected {_KIND_NAMES[kind]}, got {_json_kind(value)}")
-        return value
-
-    def value(self, hint: Any, data: Any, where: str) -> Any:
-        """`data` as the type `hint` names: dataclasses, enums, optionals, tuples, dicts and scalars."""
-        origin = get_origin(hint)
-        if origin in (Union, types.UnionType):
-            options = [arg for arg in get_args(hint) if arg is not type(None)]
-            if data is None and len(options) < len(get_args(hint)):
-                return None
-            return self.value(options[0], data, where)
-        if origin is tuple:
-            item_hint = get_args(hint)[0]
-            return tuple(self.value(item_hint, item, f"{where}[{n}]") for n, item in enumerate(self._list(data, where)))
-        if origin is dict:
-            value_hint = get_args(hint)[1]
-            if not isinstance(data, dict):
-                self.fail(where, f"expected an object, got {_json_kind(data)}")
-            return {str(key): self.value(value_hint, item, f"{where}.{key}") for key, item in data.items()}
-        if isinstance(hint, type) and issubclass(hint, enum.Enum):
-            try:
-                return hint(data)
-            except ValueError:
-                known = ", ".join(str(member.value) for member in hint)
-                self.fail(where, f"unknown value {data!r} (known: {known})")
-        if dataclasses.is_dataclass(hint):
-            return self._dataclass(hint, data, where)
-        return self._scalar(hint, data, where)
-
-    def _list(self, data: Any, where: str) -> list[Any]:
-        if not isinstance(data, list):
-            self.fail(where, f"expected a list, got {_json_kind(data)}")
-        return data
-
-    def _dataclass(self, cls: Any, data: Any, where: str) -> Any:
-        if not isinstance(data, dict):
-            self.fail(where, f"expected an object, got {_json_kind(data)}")
-        hints = _hints(cls)
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            if f.name in data:
-                values[f.name] = self.value(hints[f.name], data[f.name], f"{where}.{f.name}")
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                self.fail(where, f"missing field '{f.name}'")
-        return cls(**values)  # fields this version does not know are ignored: they are only ever added
-
-    def _scalar(self, hint: Any, data: Any, where: str) -> Any:
-        if hint is float and isinstance(data, int | float) and not isinstance(data, bool):
-            return float(data)
-        if hint in (str, int, bool) and isinstance(data, hint) and (hint is bool or not isinstance(data, bool)):
-            return data
-        if hint is Any:
-            return data
-        self.fail(where, f"expected {_KIND_NAMES.get(hint, str(hint))}, got {_json_kind(data)}")
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = get_type_hints(cls)
-    return _HINTS[cls]
-
-
-_KIND_NAMES: dict[Any, str] = {
-    str: "a string",
-    int: "an integer",
-    float: "a number",
-    bool: "true or false",
-    dict: "an object",
-    list: "a list",
-}
-
-
-def _json_kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return f"a string ({value[:40]!r})"
-    return "a list" if isinstance(value, list) else "an object"
