@@ -80,7 +80,6 @@ class InvalidCatalogError(CatalogError):
 class _Loaded:
     platform: Platform
     source: TomlSource
-    digest: str = ""
 
 
 def load_catalog(extra_dirs: Sequence[Path] = (), *, builtin: bool = True) -> Catalog:
