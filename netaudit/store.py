@@ -112,8 +112,11 @@ def _copy_ownership(fd: int, like: Path) -> None:
     if (existing.st_uid, existing.st_gid) != (mine.st_uid, mine.st_gid):
         # Only root may give a file away; anyone may keep a group they belong to. What cannot be kept
         # becomes the writer's, as with any editor's atomic save.
-        with contextlib.suppress(PermissionError):
+        try:
             os.fchown(fd, existing.st_uid, existing.st_gid)
+        except PermissionError:
+            with contextlib.suppress(PermissionError):
+                os.fchown(fd, -1, existing.st_gid)
     os.fchmod(fd, stat.S_IMODE(existing.st_mode))
 
 
