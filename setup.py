@@ -35,6 +35,7 @@ setup(
         "cryptography>=42",
         "pyspnego>=0.10",
         "tzdata",  # time-zone data where the system has none (Windows, slim images)
+        "prometheus_client>=0.17",  # --pushgateway
     ],
     extras_require={
         "test": [
@@ -43,6 +44,7 @@ setup(
             "responses>=0.25",
             "trustme>=1.1",
             "hypothesis>=6.100",
+            "croniter>=2.0",
             "ruff>=0.6",
             "mypy>=1.10",
             "types-requests",

@@ -20,9 +20,11 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from netaudit.errors import InputError
+from netaudit.identity import PASSWORD_ENV, password_variable
+from netaudit.model import PolicySet
 from netaudit.windows import SideRun, next_dst_change, next_instants
 
-__all__ = ["EVERY", "Job", "cron_expression", "crontab", "on_calendar", "systemd_units"]
+__all__ = ["EVERY", "Job", "cron_expression", "crontab", "on_calendar", "password_variables", "systemd_units"]
 
 EVERY = {"hourly": "7 * * * *", "daily": "7 6 * * *", "weekly": "7 6 * * 1"}
 """The named schedules: seven minutes past (the hour; 06:00; Monday 06:00), off the busy full hour."""
@@ -45,7 +47,29 @@ class Job:
     name: str = "netaudit"
 
     def command(self, extra: Sequence[str] = ()) -> str:
+        """The shell command line (quoted for /bin/sh)."""
         return shlex.join([*self.argv, *extra])
+
+    def cron_command(self, extra: Sequence[str] = ()) -> str:
+        """The command as a crontab line holds it: cron turns an unescaped '%' into a newline."""
+        return self.command(extra).replace("%", "\\%")
+
+    def exec_start(self, extra: Sequence[str] = ()) -> str:
+        """The command as ExecStart= holds it: systemd expands '%' specifiers."""
+        return self.command(extra).replace("%", "%%")
+
+
+def password_variables(policy: PolicySet | None, run_has_user: bool) -> tuple[str, ...]:
+    """The environment variables a run's proxy passwords come from (names only), in the profiles' order.
+
+    A profile with a proxy user needs its `proxy_password_env` (else NETAUDIT_PROXY_PASSWORD); so does
+    a run with `--proxy-user` or a user in `--proxy`.
+    """
+    names: list[str] = [PASSWORD_ENV] if run_has_user else []
+    for profile in policy.profiles.values() if policy else ():
+        if profile.proxy_user:
+            names.append(password_variable(profile))
+    return tuple(dict.fromkeys(names))
 
 
 def cron_expression(every: str) -> str:
@@ -148,9 +172,10 @@ def crontab(
     prefix = f"cd {shlex.quote(str(job.workdir))} && "
     if job.variables:
         prefix += f"set -a && . {shlex.quote(str(job.env_file))} && set +a && "
+    prefix = prefix.replace("%", "\\%")
     lines = [f"# netaudit: scheduled audit ({every}); install with `crontab -e` as the user that runs it."]
     lines += _variables_comment(job, "#")
-    lines.append(f"{cron_expression(every)} {prefix}{job.command()}")
+    lines.append(f"{cron_expression(every)} {prefix}{job.cron_command()}")
     if sides:
         if org_zone is None or host_zone is None or now is None:
             raise ValueError("window runs need the organisation's and the host's timezones and the time now")
@@ -166,7 +191,7 @@ def crontab(
             extra = [arg for name in side.profiles for arg in ("--profile", name)]
             lines.append(f"# {side.describe(zone)}")
             for fields in _side_lines(side, host_zone, org_zone, now):
-                lines.append(f"{fields} {prefix}{job.command(extra)}")
+                lines.append(f"{fields} {prefix}{job.cron_command(extra)}")
     return "\n".join(lines) + "\n"
 
 
@@ -208,13 +233,17 @@ def _service(job: Job, extra: Sequence[str], what: str) -> str:
         "",
         "[Service]",
         "Type=oneshot",
-        f"WorkingDirectory={job.workdir}",
+        f"WorkingDirectory={_specifiers(str(job.workdir))}",
     ]
     if job.variables:
         lines.append(f"# {job.env_file} holds NAME=value lines for: {', '.join(job.variables)}")
-        lines.append(f"EnvironmentFile={job.env_file}")
-    lines.append(f"ExecStart={job.command(extra)}")
+        lines.append(f"EnvironmentFile={_specifiers(str(job.env_file))}")
+    lines.append(f"ExecStart={job.exec_start(extra)}")
     return "\n".join(lines) + "\n"
+
+
+def _specifiers(text: str) -> str:
+    return text.replace("%", "%%")
 
 
 def _timer(name: str, calendars: Sequence[str], what: str, *, persistent: bool = False) -> str:
