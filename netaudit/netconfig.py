@@ -27,17 +27,16 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from time import monotonic
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from netaudit.errors import EnvironmentProblem, ExitCode, InputError, NetauditError
+from netaudit.pacworker import PAC_MAX_BYTES, PacDied, PacProcess, PacTimeout, decode_pac
 from netaudit.secrets import mask_url, password_in_url, redact
 
 DEFAULT_PROXY_PORT = 3128
 """Port assumed for ``--proxy host`` without a port: Squid's default."""
-
-PAC_MAX_BYTES = 1024 * 1024
-"""A PAC file larger than this is refused (they are a few KiB in practice)."""
 
 PAC_FETCH_TIMEOUT = 15.0
 """Upper bound in seconds for fetching a PAC URL (the probe timeout applies if it is smaller)."""
@@ -442,16 +441,22 @@ class _Environment:
 
 
 class _Pac:
-    """A PAC file loaded once; FindProxyForURL evaluated under a lock and cached.
+    """A PAC file loaded once into its own child process; FindProxyForURL asked under a lock and cached.
 
     Like Chrome, an https URL is handed to the PAC as ``https://host[:port]/`` (no path), so the
     answer is cached per scheme, host and port; an http URL is handed over whole and cached per URL.
+    Each question is bounded by `timeout`: a PAC that does not answer in time is a lookup error for
+    that URL, and the next question starts a fresh child.
     """
 
-    def __init__(self, source: str, shown: str, pac: Any, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, source: str, shown: str, js: str, process: PacProcess, timeout: float, secrets: tuple[str, ...] = ()
+    ) -> None:
         self.source = source
         self.shown = shown
-        self._pac = pac
+        self._js = js
+        self._process: PacProcess | None = process
+        self._timeout = timeout
         self._lock = threading.Lock()
         self._cache: dict[str, ProxySpec | ProxyLookupError | None] = {}
         self._secrets = secrets
@@ -471,27 +476,46 @@ class _Pac:
             raise type(answer)(str(answer))
         return answer
 
-    def _evaluate(self, pac_url: str, host: str) -> ProxySpec | ProxyLookupError | None:
-        from dukpy import JSRuntimeError
-
+    def _ask(self, pac_url: str, host: str) -> dict[str, Any]:
+        if self._process is None:
+            process = PacProcess()
+            answer = process.request({"op": "load", "js": self._js}, self._timeout)
+            if "ok" not in answer:
+                process.close()
+                raise PacDied(None)
+            self._process = process
         try:
-            value = self._pac.find_proxy_for_url(pac_url, host)
-        except JSRuntimeError as exc:
-            lines = str(exc).strip().splitlines()
-            first = redact(lines[0] if lines else "error", self._secrets)
+            return self._process.request({"op": "find", "url": pac_url, "host": host}, self._timeout)
+        except (PacTimeout, PacDied):
+            self._process = None
+            raise
+
+    def _evaluate(self, pac_url: str, host: str) -> ProxySpec | ProxyLookupError | None:
+        try:
+            answer = self._ask(pac_url, host)
+        except PacTimeout:
+            return ProxyLookupError(f"the PAC file {self.shown} did not answer for {host} within {self._timeout:g} s")
+        except PacDied as exc:
+            return ProxyLookupError(f"the PAC file {self.shown} failed for {host}: {exc}")
+        if "jserror" in answer:
+            first = redact(str(answer["jserror"]), self._secrets)
             return ProxyLookupError(f"the PAC file {self.shown} failed for {host}: {first}")
-        except Exception as exc:  # a Python helper of pypac failing inside the JS call
-            return ProxyLookupError(f"the PAC file {self.shown} failed for {host}: {type(exc).__name__}")
+        if "pyerror" in answer:
+            return ProxyLookupError(f"the PAC file {self.shown} failed for {host}: {answer['pyerror']}")
+        if "type" in answer:
+            return ProxyLookupError(f"the PAC file {self.shown} returned {answer['type']} for {host}, not a proxy list")
+        value = answer.get("value")
         if value is None:
             return None
-        if not isinstance(value, str):
-            return ProxyLookupError(
-                f"the PAC file {self.shown} returned {type(value).__name__} for {host}, not a proxy list"
-            )
         try:
-            return parse_pac_answer(value, host=host, source=f"the PAC file {self.shown}")
+            return parse_pac_answer(str(value), host=host, source=f"the PAC file {self.shown}")
         except ProxyLookupError as exc:
             return exc
+
+    def close(self) -> None:
+        """Stop the child process (it also stops when the program ends)."""
+        if self._process is not None:
+            self._process.close()
 
 
 def parse_pac_answer(value: str, *, host: str = "", source: str = "the PAC file") -> ProxySpec | None:
@@ -731,81 +755,23 @@ def _resolve_trust(ca_bundle: str | None, environ: Mapping[str, str]) -> tuple[P
     return None, "system"
 
 
-def _fetch_reason(exc: BaseException, timeout: float) -> str:
-    import requests
-
-    if isinstance(exc, requests.Timeout):
-        return f"no answer within {timeout:g} s"
-    text = str(exc)
-    found = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
-    if found:
-        return found.group(1).strip().lower()
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS handshake failed (" + text[:160] + ")"
-    return text[:200] or type(exc).__name__
-
-
-def _fetch_pac(url: str, ca_bundle: Path | None, timeout: float, secrets: tuple[str, ...]) -> str:
-    import requests
-    import truststore
-    from requests.adapters import HTTPAdapter
-
-    class _SystemTrust(HTTPAdapter):
-        def init_poolmanager(self, *args: object, **kwargs: object) -> None:
-            kwargs["ssl_context"] = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
-
-    shown = mask_url(url)
-    bound = min(timeout, PAC_FETCH_TIMEOUT)
-    session = requests.Session()
-    session.trust_env = False  # a PAC file is fetched directly, as browsers do
-    if ca_bundle is None:
-        session.mount("https://", _SystemTrust())
-    try:
-        with session.get(
-            url,
-            timeout=bound,
-            stream=True,
-            verify=str(ca_bundle) if ca_bundle is not None else True,
-            allow_redirects=True,
-        ) as response:
-            if response.status_code != 200:
-                raise EnvironmentProblem(
-                    f"could not fetch the PAC file {shown}: HTTP {response.status_code} {response.reason}"
-                )
-            data = response.raw.read(PAC_MAX_BYTES + 1, decode_content=True)
-    except requests.RequestException as exc:
-        reason = redact(_fetch_reason(exc, bound), secrets)
-        raise EnvironmentProblem(f"could not fetch the PAC file {shown}: {reason}") from None
-    finally:
-        session.close()
-    if len(data) > PAC_MAX_BYTES:
-        raise EnvironmentProblem(f"could not fetch the PAC file {shown}: larger than {PAC_MAX_BYTES} bytes")
-    return _decode(data)
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
 def _load_pac(source: str, ca_bundle: Path | None, timeout: float) -> _Pac:
-    """Load and parse the PAC once. A URL that cannot be fetched, or serves something that is not a
-    PAC file, is an EnvironmentProblem (exit 3); a missing or invalid file is an InputError (exit 2)."""
-    from pypac.parser import MalformedPacError, PACFile
+    """Load and parse the PAC once, in its own child process, within `timeout` seconds.
 
+    A URL that cannot be fetched in time, serves something that is not a PAC file, or a PAC that
+    does not finish loading in time (an endless loop) is an EnvironmentProblem (exit 3); a
+    missing or invalid file is an InputError (exit 2).
+    """
     is_url = bool(re.match(r"(?i)https?://", source.strip()))
     secrets: tuple[str, ...] = ()
+    problem: type[NetauditError]
     if is_url:
         url = source.strip()
         password = password_in_url(url)
         if password:
             secrets = tuple(s for s in {password, unquote(password)} if s)
         shown = mask_url(url)
-        js = _fetch_pac(url, ca_bundle, timeout, secrets)
-        problem: type[NetauditError] = EnvironmentProblem
+        problem = EnvironmentProblem
         label = f"the PAC file {shown}"
     else:
         path_text = source[7:] if source.lower().startswith("file://") else source
@@ -821,18 +787,41 @@ def _load_pac(source: str, ca_bundle: Path | None, timeout: float) -> _Pac:
             raise InputError(f"--pac {source}: cannot read it ({exc.strerror or exc})") from None
         if len(data) > PAC_MAX_BYTES:
             raise InputError(f"--pac {source}: larger than {PAC_MAX_BYTES} bytes; is it a PAC file?")
-        js = _decode(data)
+        js = decode_pac(data)
         problem = InputError
         label = f"--pac {source}"
+
+    process = PacProcess(fetches=is_url)
     try:
-        pac = PACFile(js)
-    except MalformedPacError as exc:
-        detail = str(exc.original_exc or exc).strip().splitlines()
-        first = detail[0] if detail else "malformed"
-        raise problem(f"{label}: not a valid PAC file: {redact(first, secrets)}") from None
-    except Exception as exc:  # pypac may raise other errors on odd input
-        raise problem(f"{label}: not a valid PAC file: {type(exc).__name__}") from None
-    return _Pac(source, shown, pac, secrets)
+        started = monotonic()
+        if is_url:
+            bound = min(timeout, PAC_FETCH_TIMEOUT)
+            request = {"op": "fetch", "url": url, "timeout": bound, "secrets": list(secrets)}
+            request["ca_bundle"] = str(ca_bundle) if ca_bundle is not None else None
+            try:
+                fetched = process.request(request, bound)
+            except PacTimeout:
+                raise EnvironmentProblem(
+                    f"could not fetch the PAC file {shown}: no complete answer within {bound:g} s"
+                ) from None
+            if "failed" in fetched:
+                raise EnvironmentProblem(str(fetched["failed"]))
+            js = str(fetched["js"])
+        try:
+            loaded = process.request({"op": "load", "js": js}, max(timeout - (monotonic() - started), 0.0))
+        except PacTimeout:
+            raise EnvironmentProblem(
+                f"{label}: not a usable PAC file: it did not finish loading within {timeout:g} s (an endless loop?)"
+            ) from None
+        if "malformed" in loaded:
+            raise problem(f"{label}: not a valid PAC file: {redact(str(loaded['malformed']), secrets)}")
+    except PacDied as exc:
+        process.close()
+        raise EnvironmentProblem(f"{label}: {exc}") from None
+    except BaseException:
+        process.close()
+        raise
+    return _Pac(source, shown, js, process, timeout, secrets)
 
 
 def build_netconfig(
