@@ -31,6 +31,7 @@ setup(
         "tabulate>=0.9",
         "truststore>=0.9",
         "pypac>=0.16",
+        "idna>=3.4",  # international host names in their IDNA 2008 form
         "certifi",
         "cryptography>=42",
         "pyspnego>=0.10",

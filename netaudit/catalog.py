@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from netaudit.errors import CatalogError
+from netaudit.hostname import ascii_url
 from netaudit.model import Capability, Endpoint, Platform
 from netaudit.resources import builtin_checks_dir
 from netaudit.tomlsource import InvalidToml, Key, NotUtf8, TomlFileError, TomlSource, UnreadableFile
@@ -393,6 +394,10 @@ def _method(source: TomlSource, table: dict[str, Any], where: str, at: Key) -> s
 
 def _url(source: TomlSource, table: dict[str, Any], where: str, at: Key) -> str:
     value = _string(source, table, "url", f"{where}.url", at)
+    try:
+        value = ascii_url(value)  # an international name is probed in its IDNA form
+    except ValueError as exc:
+        raise _error(source, f"{where}.url", f"{value!r} is not a usable URL: {exc}", (*at, "url")) from None
     problem = _url_problem(value)
     if problem:
         raise _error(source, f"{where}.url", problem, (*at, "url"))
@@ -413,7 +418,7 @@ def _url_problem(url: str) -> str:
         return f"{url!r} has no host"
     host = parts.hostname
     if not (_HOST_RE.match(host) or (":" in host and parts.netloc.startswith("["))):
-        return f"{url!r} has an invalid host '{host}' (use the xn-- form for international names)"
+        return f"{url!r} has an invalid host '{host}'"
     try:
         parts.port  # noqa: B018 - urlsplit checks the port lazily
     except ValueError:

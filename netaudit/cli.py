@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from netaudit import __version__
-from netaudit.errors import ExitCode, InputError, NetauditError
+from netaudit.errors import EnvironmentProblem, ExitCode, InputError, NetauditError
 from netaudit.render.formats import Format
 
 if TYPE_CHECKING:
@@ -220,9 +220,27 @@ def _emit(text: str, output: Path | None) -> None:
     from netaudit.output import write_atomic
 
     if output is None:
-        click.echo(text, nl=False)
+        try:
+            click.echo(text, nl=False)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _discard_stdout()  # the reader went away (`| head`): no error, and the exit code stays the run's
+        except OSError as exc:
+            _discard_stdout()
+            raise EnvironmentProblem(f"cannot write to standard output: {exc.strerror or exc}") from None
     else:
         write_atomic(output, text)
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so the exit does not try (and fail) to flush it again."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError):
+        return  # not a real file (e.g. click's CliRunner)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
 
 
 def _progress_sink(total: int) -> tuple[Callable[[Any], None], Callable[[], None]]:
@@ -539,7 +557,7 @@ def profiles_validate(paths: tuple[Path, ...], catalog_dirs: tuple[Path, ...]) -
         sys.exit(ExitCode.USAGE)
     policy = load_policy(chosen, sites.names())
     names = ", ".join(policy.profiles)
-    click.echo(f"ok: {len(policy.profiles)} profiles ({names}) of {policy.organization.name}")
+    _emit(f"ok: {len(policy.profiles)} profiles ({names}) of {policy.organization.name}\n", None)
 
 
 @cli.command(
@@ -557,7 +575,7 @@ def init(folder: Path, catalog_dirs: tuple[Path, ...]) -> None:
     from netaudit.starter import write_starter
 
     path = write_starter(folder, _load_catalog(catalog_dirs))
-    click.echo(f"wrote {path}; edit it, then: netaudit profiles validate {path}")
+    _emit(f"wrote {path}; edit it, then: netaudit profiles validate {path}\n", None)
 
 
 def main() -> None:
