@@ -33,7 +33,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from netaudit.errors import EnvironmentProblem, ExitCode, InputError, NetauditError
 from netaudit.pacworker import PAC_MAX_BYTES, PacDied, PacProcess, PacTimeout, decode_pac
-from netaudit.secrets import mask_url, password_in_url, redact
+from netaudit.secrets import mask_url, password_in_url, redact, split_userinfo
 
 DEFAULT_PROXY_PORT = 3128
 """Port assumed for ``--proxy host`` without a port: Squid's default."""
@@ -133,24 +133,13 @@ def _parse_proxy_url(
         raise error(f"{source}: the proxy URL is empty")
     if "://" not in raw:
         raw = "http://" + raw
+    user_part, password_part, raw = split_userinfo(raw)
     scheme, rest = raw.split("://", 1)
     scheme = scheme.lower()
-
-    userinfo: str | None = None
-    at = rest.rfind("@")
-    if at >= 0:
-        userinfo, rest = rest[:at], rest[at + 1 :]
-    username: str | None = None
-    password: str | None = None
-    if userinfo is not None:
-        if ":" in userinfo:
-            if not allow_password:
-                raise error(PASSWORD_IN_URL)
-            user_part, password_part = userinfo.split(":", 1)
-            password = unquote(password_part)
-        else:
-            user_part = userinfo
-        username = unquote(user_part) or None
+    if password_part is not None and not allow_password:
+        raise error(PASSWORD_IN_URL)
+    password = unquote(password_part) if password_part is not None else None
+    username = unquote(user_part) if user_part else None
 
     if scheme not in PROXY_SCHEMES:
         raise error(
