@@ -41,8 +41,14 @@ DEFAULT_PROXY_PORT = 3128
 PAC_FETCH_TIMEOUT = 15.0
 """Upper bound in seconds for fetching a PAC URL (the probe timeout applies if it is smaller)."""
 
-PROXY_SCHEMES = ("http", "https")
-"""Proxy URL schemes netaudit accepts; an ``https`` proxy is recorded and left to the engine."""
+PROXY_SCHEMES = ("http",)
+"""Proxy URL schemes netaudit accepts. An ``https://`` proxy (TLS to the proxy itself, then CONNECT
+inside it: TLS in TLS) is refused when the settings are checked, never accepted and left to fail."""
+
+HTTPS_PROXY_REFUSED = (
+    "https:// proxies (TLS to the proxy itself) are not supported; give the proxy's plain http:// port "
+    "(the tunnel to each site is TLS all the same)"
+)
 
 PASSWORD_IN_URL = "--proxy: do not put the password in the URL; give --proxy-user and set NETAUDIT_PROXY_PASSWORD"
 
@@ -141,11 +147,10 @@ def _parse_proxy_url(
     password = unquote(password_part) if password_part is not None else None
     username = unquote(user_part) if user_part else None
 
+    if scheme == "https":
+        raise error(f"{source}: {shown}: {HTTPS_PROXY_REFUSED}")
     if scheme not in PROXY_SCHEMES:
-        raise error(
-            f"{source}: unsupported proxy scheme '{scheme}' in {shown} (netaudit speaks to http:// and "
-            "https:// proxies)"
-        )
+        raise error(f"{source}: unsupported proxy scheme '{scheme}' in {shown} (netaudit speaks to http:// proxies)")
 
     hostport, tail = rest, ""
     cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=-1)
@@ -511,11 +516,12 @@ def parse_pac_answer(value: str, *, host: str = "", source: str = "the PAC file"
     """Turn a FindProxyForURL answer into the proxy to use (None = DIRECT) or an error to record.
 
     Entries are tried in order, as a browser would: ``DIRECT`` → None; ``PROXY``/``HTTP host:port``
-    → an http proxy (port 80 if missing); ``HTTPS host:port`` → an https proxy (port 443).
-    ``SOCKS*`` entries are skipped; an answer with nothing but SOCKS proxies raises `ProxyUnsupported`,
+    → an http proxy (port 80 if missing). ``HTTPS`` (TLS to the proxy) and ``SOCKS*`` entries are
+    skipped: netaudit does not speak them; an answer with nothing else raises `ProxyUnsupported`,
     and an answer with no recognisable entry raises `ProxyLookupError`. An empty answer means DIRECT.
     """
     socks: list[str] = []
+    kinds: set[str] = set()
     unknown: list[str] = []
     for element in value.split(";"):
         parts = element.split()
@@ -524,27 +530,24 @@ def parse_pac_answer(value: str, *, host: str = "", source: str = "the PAC file"
         keyword = parts[0].upper()
         if keyword == "DIRECT" and len(parts) == 1:
             return None
-        if len(parts) == 2 and keyword in ("PROXY", "HTTP", "HTTPS"):
-            scheme = "https" if keyword == "HTTPS" else "http"
+        if len(parts) == 2 and keyword in ("PROXY", "HTTP"):
             try:
                 return _parse_proxy_url(
-                    f"{scheme}://{parts[1]}",
-                    source=source,
-                    allow_password=False,
-                    default_port=443 if scheme == "https" else 80,
-                    error=ProxyLookupError,
+                    f"http://{parts[1]}", source=source, allow_password=False, default_port=80, error=ProxyLookupError
                 )
             except ProxyLookupError:
                 unknown.append(mask_url(element.strip()))
                 continue
-        if len(parts) == 2 and keyword in ("SOCKS", "SOCKS4", "SOCKS5"):
+        if len(parts) == 2 and keyword in ("SOCKS", "SOCKS4", "SOCKS5", "HTTPS"):
             socks.append(element.strip())
+            kinds.add("HTTPS" if keyword == "HTTPS" else "SOCKS")
             continue
         unknown.append(mask_url(element.strip()))
     subject = f" for {host}" if host else ""
     if socks:
+        named = " or ".join(sorted(kinds))
         raise ProxyUnsupported(
-            f"{source} sends{subject} only to SOCKS proxies ({'; '.join(socks)}); netaudit speaks to HTTP proxies"
+            f"{source} sends{subject} only to {named} proxies ({'; '.join(socks)}); netaudit speaks to HTTP proxies"
         )
     if unknown:
         raise ProxyLookupError(f"{source} returned{subject} no usable entry: {'; '.join(unknown)[:200]!r}")
@@ -828,7 +831,7 @@ def build_netconfig(
 ) -> NetConfig:
     """Check the network options and build the settings of a run.
 
-    * ``proxy``: ``[http://][user@]host[:port]`` (``https://`` is recorded too); the port defaults
+    * ``proxy``: ``[http://][user@]host[:port]`` (``https://`` is refused); the port defaults
       to 3128, Squid's default; IPv6 in brackets (``http://[::1]:3128``). A password in the URL
       is refused: give ``proxy_user`` and pass ``proxy_password`` (the CLI reads
       ``NETAUDIT_PROXY_PASSWORD`` or prompts).

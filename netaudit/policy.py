@@ -523,8 +523,15 @@ class _Loader:
         except ValueError:
             self._problem(src, keys, f"is not a valid URL: check the host and the port, 1 to 65535 ({example})")
             return None
-        if parts.scheme not in ("http", "https"):
-            self._problem(src, keys, f"must be an http:// or https:// URL ({example})")
+        if parts.scheme == "https":
+            self._problem(
+                src,
+                keys,
+                f"https:// proxies (TLS to the proxy itself) are not supported; give its http:// port ({example})",
+            )
+            return None
+        if parts.scheme != "http":
+            self._problem(src, keys, f"must be an http:// URL ({example})")
             return None
         if not parts.hostname or any(char.isspace() for char in parts.hostname):
             self._problem(src, keys, f"has no valid host name ({example})")

@@ -88,8 +88,12 @@ EXPECTED: dict[str, list[str]] = {
     "user-with-password.toml": [
         f"@/user-with-password.toml:7: profiles.staff.proxy_user: must be the user name alone (no ':'); {NO_PASSWORD}"
     ],
+    "proxy-https.toml": [
+        "@/proxy-https.toml:8: profiles.guests.proxy: https:// proxies (TLS to the proxy itself) are not supported; "
+        "give its http:// port (e.g. http://proxy.example.corp:3128)"
+    ],
     "proxy-not-http.toml": [
-        "@/proxy-not-http.toml:8: profiles.guests.proxy: must be an http:// or https:// URL "
+        "@/proxy-not-http.toml:8: profiles.guests.proxy: must be an http:// URL "
         "(e.g. http://proxy.example.corp:3128)"
     ],
     "bad-env-name.toml": [
