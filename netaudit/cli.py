@@ -57,12 +57,19 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class _PathList(click.Path):
+    """A path option whose variable holds a ':'-separated list; an empty entry is ignored (not ".")."""
+
+    def split_envvar_value(self, rv: str) -> Sequence[str]:
+        return [part for part in super().split_envvar_value(rv) if part.strip()]
+
+
 def catalog_option(command: F) -> F:
     return click.option(
         "--catalog",
         "catalog_dirs",
         multiple=True,
-        type=click.Path(file_okay=False, path_type=Path),
+        type=_PathList(file_okay=False, path_type=Path),
         envvar="NETAUDIT_CATALOG",
         show_envvar=True,
         help="A folder of platform files (*.toml) added to the built-in catalog; a platform with a built-in id "
@@ -75,7 +82,7 @@ def profiles_option(command: F) -> F:
         "--profiles",
         "profile_paths",
         multiple=True,
-        type=click.Path(path_type=Path),
+        type=_PathList(path_type=Path),
         envvar="NETAUDIT_PROFILES",
         show_envvar=True,
         help="A profiles file or folder (repeatable; in the variable, separate with ':'). "
@@ -86,7 +93,7 @@ def profiles_option(command: F) -> F:
 def _split_paths(entries: Sequence[Path]) -> list[Path]:
     expanded: list[Path] = []
     for entry in entries:
-        expanded += [Path(part) for part in str(entry).split(os.pathsep) if part]
+        expanded += [Path(part) for part in str(entry).split(os.pathsep) if part.strip()]
     return expanded
 
 
@@ -538,18 +545,21 @@ def profiles_show(
 Examples:
   netaudit profiles validate
   netaudit profiles validate ./profiles/corp.toml ./profiles/branch.toml
+  netaudit profiles validate --profiles ./profiles
 """,
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@profiles_option
 @catalog_option
 @reports_errors
-def profiles_validate(paths: tuple[Path, ...], catalog_dirs: tuple[Path, ...]) -> None:
-    """Check profiles files: one line per problem (file, line, profile, field); exit 2 if any."""
+def profiles_validate(paths: tuple[Path, ...], profile_paths: tuple[Path, ...], catalog_dirs: tuple[Path, ...]) -> None:
+    """Check profiles files (PATHS, else --profiles / NETAUDIT_PROFILES, else the example): one line per problem
+    (file, line, profile, field); exit 2 if any."""
     from netaudit.policy import load_policy, validate_policy
     from netaudit.resources import builtin_profiles_dir
 
     sites = _load_catalog(catalog_dirs)
-    chosen = list(paths) or [builtin_profiles_dir()]
+    chosen = list(paths) or _split_paths(profile_paths) or [builtin_profiles_dir()]
     problems = validate_policy(chosen, sites.names())
     if problems:
         for problem in problems:
