@@ -5,8 +5,10 @@ This is the only module that knows click, prints, or exits.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -272,7 +274,8 @@ Examples:
   netaudit catalog list                   what the catalog covers
 
 Exit codes: 0 ran, 1 findings (audit), 2 usage or input error,
-3 network settings unusable or output not writable, 130 interrupted.
+3 network settings unusable or output not writable, 129/143 hangup/terminated,
+130 interrupted.
 """
 
 
@@ -588,17 +591,46 @@ def init(folder: Path, catalog_dirs: tuple[Path, ...]) -> None:
     _emit(f"wrote {path}; edit it, then: netaudit profiles validate {path}\n", None)
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C (a BaseException, so no `except Exception` stops it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
+_SIGNAL_EXITS = {"SIGTERM": ExitCode.TERMINATED, "SIGHUP": ExitCode.HANGUP}
+
+
+def _say_stopped(what: str) -> None:
+    with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP): then there is no one to tell
+        click.echo(f"netaudit: {what}; nothing was written", err=True)
+
+
 def main() -> None:
     """Entry point of the console script."""
+    exits: dict[int, ExitCode] = {}
+    for name, code in _SIGNAL_EXITS.items():
+        number = getattr(signal, name, None)  # Windows has no SIGHUP
+        if number is not None:
+            signal.signal(number, _terminate)
+            exits[int(number)] = code
     try:
         cli.main(prog_name="netaudit", standalone_mode=False)
+    except Terminated as exc:
+        _say_stopped("terminated")
+        sys.exit(exits[exc.signum])
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("netaudit: interrupted; nothing was written", err=True)
+        _say_stopped("interrupted")
         sys.exit(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error worth a traceback.

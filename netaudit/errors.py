@@ -16,8 +16,12 @@ class ExitCode(enum.IntEnum):
     """A wrong option, a bad catalog/profile/input file, or an unusable argument."""
     ENVIRONMENT = 3
     """The network settings cannot be used (e.g. an unreachable PAC file), or the output cannot be written."""
+    HANGUP = 129
+    """Stopped by SIGHUP (128 + 1: the terminal went away); nothing was written."""
     INTERRUPTED = 130
     """Stopped with Ctrl-C; nothing was written."""
+    TERMINATED = 143
+    """Stopped by SIGTERM (128 + 15, e.g. `kill`, a service manager or a CI timeout); nothing was written."""
 
 
 class NetauditError(Exception):
