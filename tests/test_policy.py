@@ -93,8 +93,7 @@ EXPECTED: dict[str, list[str]] = {
         "give its http:// port (e.g. http://proxy.example.corp:3128)"
     ],
     "proxy-not-http.toml": [
-        "@/proxy-not-http.toml:8: profiles.guests.proxy: must be an http:// URL "
-        "(e.g. http://proxy.example.corp:3128)"
+        "@/proxy-not-http.toml:8: profiles.guests.proxy: must be an http:// URL (e.g. http://proxy.example.corp:3128)"
     ],
     "bad-env-name.toml": [
         "@/bad-env-name.toml:8: profiles.staff.proxy_password_env: "

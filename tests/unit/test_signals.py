@@ -54,9 +54,7 @@ def silent() -> Iterator[_Silent]:
     server.close()
 
 
-@pytest.mark.parametrize(
-    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["TERM", "HUP"]
-)
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["TERM", "HUP"])
 @pytest.mark.parametrize("earlier", [None, "an earlier report"], ids=["new-file", "existing-file"])
 def test_a_signal_stops_a_slow_probe_with_one_line_and_nothing_written(
     silent: _Silent, tmp_path: Path, signum: int, code: int, earlier: str | None
