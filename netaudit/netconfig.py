@@ -471,15 +471,16 @@ class _Pac:
         return answer
 
     def _ask(self, pac_url: str, host: str) -> dict[str, Any]:
+        deadline = monotonic() + self._timeout
         if self._process is None:
             process = PacProcess()
-            answer = process.request({"op": "load", "js": self._js}, self._timeout)
+            answer = process.request({"op": "load", "js": self._js}, deadline)
             if "ok" not in answer:
                 process.close()
                 raise PacDied(None)
             self._process = process
         try:
-            return self._process.request({"op": "find", "url": pac_url, "host": host}, self._timeout)
+            return self._process.request({"op": "find", "url": pac_url, "host": host}, deadline)
         except (PacTimeout, PacDied):
             self._process = None
             raise
@@ -747,6 +748,13 @@ def _resolve_trust(ca_bundle: str | None, environ: Mapping[str, str]) -> tuple[P
     return None, "system"
 
 
+def _not_started(label: str, timeout: float) -> EnvironmentProblem:
+    return EnvironmentProblem(
+        f"{label}: the PAC evaluator (a child process) did not start within {timeout:g} s; the machine may be "
+        "overloaded, or give a longer --timeout"
+    )
+
+
 def _load_pac(source: str, ca_bundle: Path | None, timeout: float) -> _Pac:
     """Load and parse the PAC once, in its own child process, within `timeout` seconds.
 
@@ -783,16 +791,18 @@ def _load_pac(source: str, ca_bundle: Path | None, timeout: float) -> _Pac:
         problem = InputError
         label = f"--pac {source}"
 
+    deadline = monotonic() + timeout  # the child's start, the fetch and the load: all within --timeout
     process = PacProcess(fetches=is_url)
     try:
-        started = monotonic()
         if is_url:
             bound = min(timeout, PAC_FETCH_TIMEOUT)
             request = {"op": "fetch", "url": url, "timeout": bound, "secrets": list(secrets)}
             request["ca_bundle"] = str(ca_bundle) if ca_bundle is not None else None
             try:
-                fetched = process.request(request, bound)
-            except PacTimeout:
+                fetched = process.request(request, min(deadline, monotonic() + bound))
+            except PacTimeout as exc:
+                if exc.starting:
+                    raise _not_started(label, timeout) from None
                 raise EnvironmentProblem(
                     f"could not fetch the PAC file {shown}: no complete answer within {bound:g} s"
                 ) from None
@@ -800,8 +810,10 @@ def _load_pac(source: str, ca_bundle: Path | None, timeout: float) -> _Pac:
                 raise EnvironmentProblem(str(fetched["failed"]))
             js = str(fetched["js"])
         try:
-            loaded = process.request({"op": "load", "js": js}, max(timeout - (monotonic() - started), 0.0))
-        except PacTimeout:
+            loaded = process.request({"op": "load", "js": js}, deadline)
+        except PacTimeout as exc:
+            if exc.starting:
+                raise _not_started(label, timeout) from None
             raise EnvironmentProblem(
                 f"{label}: not a usable PAC file: it did not finish loading within {timeout:g} s (an endless loop?)"
             ) from None

@@ -34,15 +34,16 @@ from netaudit.secrets import mask_url, redact
 PAC_MAX_BYTES = 1024 * 1024
 """A PAC file larger than this is refused (they are a few KiB in practice)."""
 
-STARTUP_TIMEOUT = 30.0
-"""How long the child may take to start (import Python and pypac); not counted against a deadline."""
-
 _ALARM_SLACK = 2.0
 """The child ends itself this long after a request's own limit, if its parent has not killed it."""
 
 
 class PacTimeout(Exception):
-    """The child did not answer within the time allowed; it has been killed."""
+    """The child did not answer within the time allowed (`starting`: it did not even start); it has been killed."""
+
+    def __init__(self, starting: bool = False) -> None:
+        super().__init__("the PAC evaluator did not start in time" if starting else "no answer in time")
+        self.starting = starting
 
 
 class PacDied(Exception):
@@ -104,30 +105,31 @@ class PacProcess:
         """Stop the child (idempotent)."""
         self._finalizer()
 
-    def request(self, message: dict[str, Any], limit: float) -> dict[str, Any]:
-        """Send one request and wait at most `limit` seconds (after the child has started) for its answer.
+    def request(self, message: dict[str, Any], deadline: float) -> dict[str, Any]:
+        """Send one request and wait for its answer until `deadline` (a `time.monotonic()` value).
 
-        Raises `PacTimeout` (the child is killed) or `PacDied`.
+        The child's start counts against the deadline of its first request. Raises `PacTimeout`
+        (the child is killed) or `PacDied`.
         """
         if not self._ready:
-            self._receive(STARTUP_TIMEOUT)
+            self._receive(deadline, starting=True)
             self._ready = True
         stdin = self._process.stdin
         assert stdin is not None
         try:
-            stdin.write(json.dumps({**message, "limit": limit}).encode() + b"\n")
+            stdin.write(json.dumps({**message, "limit": max(deadline - monotonic(), 0.0)}).encode() + b"\n")
             stdin.flush()
         except (OSError, ValueError):
             self.close()
             raise PacDied(self._process.poll()) from None
-        return self._receive(limit)
+        return self._receive(deadline)
 
-    def _receive(self, limit: float) -> dict[str, Any]:
+    def _receive(self, deadline: float, *, starting: bool = False) -> dict[str, Any]:
         try:
-            line = self._answers.get(timeout=max(limit, 0.0))
+            line = self._answers.get(timeout=max(deadline - monotonic(), 0.0))
         except queue.Empty:
             self.close()
-            raise PacTimeout() from None
+            raise PacTimeout(starting) from None
         if line is None:
             self.close()
             raise PacDied(self._process.returncode)
@@ -240,7 +242,7 @@ def _serve(request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     """The child: answer JSON-line requests on stdin until it closes; each request ends within its limit."""
-    import pypac.parser  # noqa: F401 - imported before saying ready, so it is not counted in a deadline
+    import pypac.parser  # noqa: F401 - imported before saying ready: the parent knows what start-up cost
 
     if "--fetch" in sys.argv:
         import requests  # noqa: F401
