@@ -16,7 +16,7 @@ from netaudit.assess import assess
 from netaudit.catalog import Catalog
 from netaudit.errors import InputError
 from netaudit.model import AuditRun, PolicySet, ProbeResult, Profile, Target
-from netaudit.netconfig import NetConfig, build_netconfig
+from netaudit.net.config import NetConfig, build_netconfig
 from netaudit.runner import Job, Probes, run_jobs
 
 FALLBACK_PASSWORD_ENV = "NETAUDIT_PROXY_PASSWORD"

@@ -25,7 +25,7 @@ from netaudit.render.formats import Format
 if TYPE_CHECKING:
     from netaudit.catalog import Catalog
     from netaudit.model import PolicySet
-    from netaudit.netconfig import NetConfig
+    from netaudit.net.config import NetConfig
 
 # The library is imported inside the commands, so `netaudit --version`, `--help` and shell
 # completion start fast (the probe engine pulls in dnspython, cryptography and pyspnego).
@@ -198,7 +198,7 @@ def network_options(command: F) -> F:
 
 
 def _netconfig(options: dict[str, Any]) -> NetConfig:
-    from netaudit.netconfig import build_netconfig
+    from netaudit.net.config import build_netconfig
 
     user = options["proxy_user"]
     password = os.environ.get(PASSWORD_ENV)

@@ -48,3 +48,17 @@ class EnvironmentProblem(NetauditError):
     """The machine's network settings cannot be used as given."""
 
     exit_code = ExitCode.ENVIRONMENT
+
+
+class ProxyLookupError(NetauditError):
+    """The proxy for one URL could not be determined (e.g. the PAC's FindProxyForURL failed).
+
+    Raised by `NetConfig.proxy_for`; the engine records the probe as ``proxy_error`` with this
+    message as its detail instead of stopping the run.
+    """
+
+    exit_code = ExitCode.ENVIRONMENT
+
+
+class ProxyUnsupported(ProxyLookupError):
+    """The PAC file sends the URL only to proxies netaudit cannot speak to (SOCKS, or HTTPS: TLS to the proxy)."""

@@ -1,4 +1,4 @@
-"""Unit tests for netaudit.netconfig: proxy modes, NO_PROXY, PAC files and URLs, resolver, trust."""
+"""Unit tests for netaudit.net: proxy modes, NO_PROXY, PAC files and URLs, resolver, trust."""
 
 from __future__ import annotations
 
@@ -16,18 +16,12 @@ import trustme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netaudit.errors import EnvironmentProblem, InputError
-from netaudit.netconfig import (
-    PASSWORD_IN_URL,
-    NetConfig,
-    ProxyLookupError,
-    ProxyMode,
-    ProxySpec,
-    ProxyUnsupported,
-    build_netconfig,
-    parse_pac_answer,
-    parse_resolver,
-)
+from netaudit.errors import EnvironmentProblem, InputError, ProxyLookupError, ProxyUnsupported
+from netaudit.model import ProxyMode, ProxySpec
+from netaudit.net.config import NetConfig, build_netconfig
+from netaudit.net.pac import parse_pac_answer
+from netaudit.net.proxyurl import PASSWORD_IN_URL
+from netaudit.net.resolver import parse_resolver
 
 PASSWORDS = st.text(min_size=1, max_size=30)
 
@@ -706,3 +700,63 @@ def test_a_hand_built_netconfig_routes_by_its_mode() -> None:
 def test_a_url_without_a_host_is_an_input_error() -> None:
     with pytest.raises(InputError, match="no host"):
         env_config({}).proxy_for("not a url")
+
+
+# --- the environment is passed in, never read; one proxy-URL validator --------------------------------
+
+
+def test_the_settings_never_read_the_process_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://leaked.corp:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    config = env_config({})
+    assert config.mode is ProxyMode.ENVIRONMENT
+    assert config.proxy_for("https://x.com/") is None
+    assert config.ca_bundle is None and config.ca_bundle_origin == "system"
+
+
+@pytest.mark.parametrize("mode", [ProxyMode.ENVIRONMENT, ProxyMode.PAC])
+def test_a_hand_built_netconfig_cannot_read_the_environment_or_a_pac_itself(mode: ProxyMode) -> None:
+    with pytest.raises(ValueError, match="build_netconfig"):
+        NetConfig(
+            mode=mode,
+            proxy=None,
+            pac_source="x.pac",
+            resolver=None,
+            ca_bundle=None,
+            ca_bundle_origin="system",
+            public_roots=Path(certifi.where()),
+            timeout=5.0,
+        )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://proxy.corp:3128",
+        "proxy.corp",
+        "http://[::1]:3128",
+        "https://proxy.corp:443",
+        "socks5://proxy.corp:1080",
+        "http://proxy.corp:0",
+        "http://proxy.corp:3128/path",
+        "http://pro xy:3128",
+        "http://[::1",
+        "http://::1:3128",
+    ],
+)
+def test_a_profile_proxy_and_proxy_follow_the_same_rules(url: str, tmp_path: Path) -> None:
+    from netaudit.policy import validate_policy
+
+    profiles = tmp_path / "p.toml"
+    organization = '[organization]\nname = "X"\ntimezone = "UTC"\n'
+    profiles.write_text(f'{organization}\n[profiles.guests]\nproxy = "{url}"\n', encoding="utf-8")
+    problems = validate_policy([profiles], {})
+    assert all("profiles.guests.proxy" in problem for problem in problems)
+    profile_ok = problems == []
+    try:
+        env_config({}, proxy=url)
+    except InputError:
+        option_ok = False
+    else:
+        option_ok = True
+    assert profile_ok == option_ok

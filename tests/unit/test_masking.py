@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 
 from netaudit.model import Target
-from netaudit.netconfig import build_netconfig
+from netaudit.net.config import build_netconfig
 from netaudit.probe.engine import Prober
 
 

@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from netaudit.cli import cli
-from netaudit.errors import EnvironmentProblem, ExitCode
-from netaudit.netconfig import ProxyLookupError, ProxySpec, build_netconfig
+from netaudit.errors import EnvironmentProblem, ExitCode, ProxyLookupError
+from netaudit.model import ProxySpec
+from netaudit.net.config import build_netconfig
 
 TIMEOUT = 2.0
 MARGIN = 1.5
@@ -152,7 +153,7 @@ def _pac_children() -> list[int]:
             continue
         parent = int(stat.rpartition(")")[2].split()[1])
         state = stat.rpartition(")")[2].split()[0]
-        if parent == os.getpid() and state != "Z" and b"netaudit.pacworker" in command:
+        if parent == os.getpid() and state != "Z" and b"netaudit.net.pacworker" in command:
             found.append(int(entry.name))
     return found
 

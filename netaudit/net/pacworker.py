@@ -8,15 +8,14 @@ as the caller allows and kills the child when that time has passed. The child al
 alarm for every request, so it ends itself if its parent is gone (a killed parent leaves no
 spinning orphan).
 
-The child side is `main()`: ``python -c "from netaudit.pacworker import main; main()"``. It
-imports no more of netaudit than this module and `netaudit.secrets`.
+The child side is `main()`, run as ``python -c "...; from netaudit.net.pacworker import main; main()"``;
+it imports no more of netaudit than this module and `netaudit.secrets`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import queue
 import re
 import signal
@@ -81,10 +80,10 @@ class PacProcess:
     """One child process that fetches, loads and asks a PAC file. Not thread-safe: callers hold a lock."""
 
     def __init__(self, *, fetches: bool = False) -> None:
-        package_parent = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
-        command = [sys.executable, "-c", "from netaudit.pacworker import main; main()"]
+        # The child finds this very netaudit (an installed one, a checkout, or on PYTHONPATH) by its path.
+        package_parent = str(Path(__file__).resolve().parent.parent.parent)
+        code = f"import sys; sys.path.insert(0, {package_parent!r}); from netaudit.net.pacworker import main; main()"
+        command = [sys.executable, "-c", code]
         if fetches:
             command.append("--fetch")
         self._process = subprocess.Popen(
@@ -92,7 +91,6 @@ class PacProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env=env,
             close_fds=True,
         )
         self._finalizer = weakref.finalize(self, _stop, self._process)
