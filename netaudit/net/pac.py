@@ -112,7 +112,7 @@ def parse_pac_answer(value: str, *, host: str = "", source: str = "the PAC file"
     skipped: netaudit does not speak them; an answer with nothing else raises `ProxyUnsupported`,
     and an answer with no recognisable entry raises `ProxyLookupError`. An empty answer means DIRECT.
     """
-    socks: list[str] = []
+    skipped: list[str] = []
     kinds: set[str] = set()
     unknown: list[str] = []
     for element in value.split(";"):
@@ -131,15 +131,15 @@ def parse_pac_answer(value: str, *, host: str = "", source: str = "the PAC file"
                 unknown.append(mask_url(element.strip()))
                 continue
         if len(parts) == 2 and keyword in ("SOCKS", "SOCKS4", "SOCKS5", "HTTPS"):
-            socks.append(element.strip())
+            skipped.append(element.strip())
             kinds.add("HTTPS" if keyword == "HTTPS" else "SOCKS")
             continue
         unknown.append(mask_url(element.strip()))
     subject = f" for {host}" if host else ""
-    if socks:
+    if skipped:
         named = " or ".join(sorted(kinds))
         raise ProxyUnsupported(
-            f"{source} sends{subject} only to {named} proxies ({'; '.join(socks)}); netaudit speaks to HTTP proxies"
+            f"{source} sends{subject} only to {named} proxies ({'; '.join(skipped)}); netaudit speaks to HTTP proxies"
         )
     if unknown:
         raise ProxyLookupError(f"{source} returned{subject} no usable entry: {'; '.join(unknown)[:200]!r}")
