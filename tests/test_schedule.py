@@ -231,6 +231,28 @@ def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
     assert done.returncode == 0 and not problems, done.stderr
 
 
+def test_the_units_parse_as_unit_files(tmp_path: Path) -> None:
+    """The parser check that runs everywhere (systemd-analyze is not on every machine)."""
+    import configparser
+
+    units = systemd_units(_job(tmp_path), "weekly", plan_sides(_example_policy()), zone="Europe/London")
+    for name, text in units.items():
+        parser = configparser.ConfigParser(strict=True, interpolation=None, comment_prefixes=("#", ";"))
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        parser.read_string(text)
+        if name.endswith(".service"):
+            assert parser.sections() == ["Unit", "Service"]
+            assert parser["Service"]["Type"] == "oneshot"
+            assert parser["Service"]["ExecStart"].startswith("/usr/bin/netaudit audit ")
+            assert Path(parser["Service"]["WorkingDirectory"]).is_absolute()
+        else:
+            assert parser.sections() == ["Unit", "Timer", "Install"]
+            service = name.replace(".timer", ".service")
+            assert parser["Timer"]["Unit"] == service and service in units
+            calendar = parser["Timer"]["OnCalendar"]
+            assert calendar == "Mon *-*-* 6:7:00" or calendar.endswith(":00 Europe/London")
+
+
 def test_the_last_sunday_of_october_too() -> None:
     autumn = datetime(2027, 10, 27, tzinfo=UTC)
     change = next_dst_change(LONDON, autumn)
