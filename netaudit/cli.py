@@ -761,6 +761,37 @@ def _password_variables(params: dict[str, Any]) -> list[tuple[str, bool]]:
     return [(name, name in os.environ) for name in password_variables(policy, wants_user)]
 
 
+@cli.command(
+    epilog="""\b
+Examples:
+  netaudit merge leeds/latest.json york/latest.json paris/latest.json
+  netaudit merge reports/*/*.json --format json -o merged.json
+
+Runs of the same site: the newest one stands for the site; all of them together show
+which sides of the firewall-enforced hours were seen.
+""",
+)
+@click.argument(
+    "run_files", nargs=-1, required=True, metavar="RUN.json...", type=click.Path(dir_okay=False, path_type=Path)
+)
+@output_options(render.MERGE)
+@reports_errors
+def merge(run_files: tuple[Path, ...], fmt: str, output: Path | None) -> None:
+    """Combine the saved runs of several sites (offices, VLANs, guest networks) into one report.
+
+    The matrices gain a site column each; the summary says where each profile is ready and where
+    not; for each window the firewall enforces, which side each site has verified and when.
+    Different organisations, catalog versions or profile texts are named at the top, not mixed.
+    """
+    from netaudit.merge import merge_runs
+    from netaudit.runfile import load_audit
+
+    merged = merge_runs([(str(path), load_audit(path)) for path in run_files])
+    _emit(render.MERGE.render(fmt, merged), output)
+    for conflict in merged.conflicts:
+        click.echo(f"netaudit: warning: {conflict.describe()}", err=True)
+
+
 def unattended_options(command: F) -> F:
     """The options of an unattended run that `audit` takes and `schedule` writes into the job it prints."""
     options = [

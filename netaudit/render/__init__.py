@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from netaudit.render.formats import Format
 
 if TYPE_CHECKING:
+    from netaudit.merge import Merged
     from netaudit.model import AuditRun, Platform, PolicySet, ProbeRun
 
 S = TypeVar("S")
@@ -32,6 +33,7 @@ class DocumentKind(enum.StrEnum):
     AUDIT = "audit"
     PROFILES = "profiles"
     PROFILE = "profile"
+    MERGE = "merge"
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,15 @@ PROFILE: Kind[PolicyListing] = Kind(
     {Format.TABLE: "netaudit.render.profiles_table:render_profile", Format.JSON: f"{_JSON}:render_profiles"},
 )
 
+MERGE: Kind[Merged] = Kind(
+    DocumentKind.MERGE,
+    {
+        Format.TABLE: "netaudit.render.merge_table:render_merged",
+        Format.JSON: "netaudit.render.merge_json:render_merged",
+    },
+)
+
 REGISTRY: Mapping[DocumentKind, Kind[Any]] = {
-    kind.kind: kind for kind in (PROBE, CATALOG, PLATFORM, AUDIT, PROFILES, PROFILE)
+    kind.kind: kind for kind in (PROBE, CATALOG, PLATFORM, AUDIT, PROFILES, PROFILE, MERGE)
 }
 """Every kind of document, then every format it offers: the one place a renderer is chosen."""

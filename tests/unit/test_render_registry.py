@@ -12,6 +12,7 @@ import pytest
 
 from netaudit import render
 from netaudit.cli import cli
+from netaudit.merge import merge_runs, merged_document
 from netaudit.model import PolicySet
 from netaudit.render import REGISTRY, DocumentKind, PolicyListing
 from netaudit.render.document import audit_document, catalog_document, probe_document, profiles_document
@@ -32,6 +33,7 @@ SUBJECTS: dict[DocumentKind, Any] = {
     DocumentKind.AUDIT: render_run.audit_run(),
     DocumentKind.PROFILES: PolicyListing(render_run.policy(), PLATFORM_IDS),
     DocumentKind.PROFILE: PolicyListing(_one(render_run.policy(), "staff"), PLATFORM_IDS),
+    DocumentKind.MERGE: merge_runs([("run.json", render_run.audit_run())]),
 }
 """One subject per kind: the test below renders every (kind, format) of the registry on it."""
 
@@ -42,6 +44,7 @@ DOCUMENTS: dict[DocumentKind, dict[str, Any]] = {
     DocumentKind.AUDIT: audit_document(SUBJECTS[DocumentKind.AUDIT], list(PLATFORM_IDS)),
     DocumentKind.PROFILES: profiles_document(render_run.policy(), list(PLATFORM_IDS)),
     DocumentKind.PROFILE: profiles_document(_one(render_run.policy(), "staff"), list(PLATFORM_IDS)),
+    DocumentKind.MERGE: merged_document(SUBJECTS[DocumentKind.MERGE]),
 }
 
 # What each table must show of its subject (the rest of each layout is checked in test_render_tables.py).
@@ -52,6 +55,7 @@ TABLE_SHOWS: dict[DocumentKind, tuple[str, ...]] = {
     DocumentKind.AUDIT: ("1. Who will have access", "2. Are there firewalls", "3. What are the rules"),
     DocumentKind.PROFILES: ("Fixture Corp", "comms", "kiosk"),
     DocumentKind.PROFILE: ("staff: All other staff", "enforced by firewall"),
+    DocumentKind.MERGE: ("1 site merged", "Where each profile is ready", "Findings by site"),
 }
 
 PAIRS = [(kind, fmt) for kind, entry in REGISTRY.items() for fmt in entry.formats()]
