@@ -7,16 +7,6 @@ from dataclasses import dataclass
 from netaudit.model import Status, Target
 from netaudit.probe.blockpages import match_block_page
 
-# Words in a page title that give away a block or warning page when no product fingerprint matched.
-_BLOCK_TITLE_WORDS = (
-    "blocked",
-    "access denied",
-    "web filter",
-    "not allowed",
-    "restricted site",
-    "site blocked",
-)
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -38,13 +28,8 @@ def classify_answer(target: Target, status: int, headers: dict[str, str], text: 
         )
     if status == 451:
         return Verdict(Status.BLOCK_PAGE, "answered 451 Unavailable For Legal Reasons")
-    lowered = title.lower()
-    looks_blocked = any(word in lowered for word in _BLOCK_TITLE_WORDS)
-    if looks_blocked and status in (200, 403):
-        return Verdict(
-            Status.BLOCK_PAGE,
-            f"answered {status} with a page titled '{title}', which looks like a block page",
-        )
+    # No guessing from words such as "Access Denied" in a title: a CDN or website firewall in front
+    # of the site says the same when it refuses the client (OONI keeps such words as "vague").
     if target.expect_status and status not in target.expect_status:
         expected = ", ".join(str(code) for code in target.expect_status)
         if status in (200, 403) and _title_mismatch(target, title):

@@ -334,7 +334,7 @@ class Prober:
             answer = read_head(stream)
             watch.lap("http", started)
             if proxy is not None:
-                refusal = proxy_layer.proxy_refusal_of(answer, proxy, what)
+                refusal = proxy_layer.proxy_refusal_of(answer, proxy, what, stream)
                 if refusal:
                     raise refusal
             started = monotonic()
