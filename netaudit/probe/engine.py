@@ -26,6 +26,7 @@ from netaudit.probe.classify import classify_answer
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure, Stopwatch
 from netaudit.probe.hints import Resolved, RunHints
 from netaudit.probe.http import HttpAnswer, HttpProtocolError, build_request, read_body, read_head
+from netaudit.probe.inspection import inspected_by
 from netaudit.probe.proxyauth import basic_credentials
 from netaudit.probe.stream import Stream, StreamClosed
 from netaudit.secrets import redact
@@ -175,7 +176,7 @@ class Prober:
             verdict = classify_answer(target, answer.status, answer.headers, text, title)
             if verdict.status is Status.REACHABLE and trace.tls and not trace.tls.verified_public:
                 return Status.INSPECTED, (
-                    f"{verdict.detail}, but TLS was intercepted: the certificate is issued by "
+                    f"{verdict.detail}, but TLS was intercepted{inspected_by(trace.tls)}: the certificate is issued by "
                     f"{trace.tls.issuer}, trusted by this workstation and not by the public roots"
                 )
             return verdict.status, verdict.detail
