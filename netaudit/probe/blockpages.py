@@ -74,14 +74,20 @@ class Fingerprint:
 # --- loading ----------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed(path: Path) -> tuple[TomlSource, dict[str, Any]]:
+    # Both tables of a file ([[fingerprint]], [[dns]]) are read from one parse.
+    source = TomlSource.read(path)
+    return source, source.parse()
+
+
 def read_entries(path: Path, table: str) -> tuple[TomlSource, list[Any]]:
     """The ``[[table]]`` entries of a fingerprint file (checked strictly at its top level), and its source.
 
     Shared with `netaudit.probe.sinkhole`, which reads the ``[[dns]]`` tables of the same file.
     """
     try:
-        source = TomlSource.read(path)
-        document = source.parse()
+        source, document = _parsed(path)
     except UnreadableFile as exc:
         if isinstance(exc.error, FileNotFoundError):
             raise InputError(f"{path}: no such fingerprint file") from None
