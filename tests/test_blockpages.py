@@ -15,6 +15,7 @@ from netaudit.errors import InputError
 from netaudit.probe.blockpages import (
     BODY_WINDOW,
     Fingerprint,
+    literal_prefix,
     load_fingerprints,
     match_block_page,
     page_title,
@@ -526,3 +527,86 @@ def test_a_good_custom_file_loads_and_is_cached(tmp_path: Path) -> None:
     assert loaded == (Fingerprint("P", "body", "contains", "x", (403, 451), "a", "us"),)
     assert load_fingerprints(path) is loaded
     assert load_fingerprints() is BUILTIN
+
+
+# --- the fast matcher answers as trying every fingerprint in file order would --------------------
+
+
+def _naive(
+    status: int, headers: dict[str, str], body: str, fingerprints: tuple[Fingerprint, ...]
+) -> Fingerprint | None:
+    window, title = body[:BODY_WINDOW], page_title(body[:BODY_WINDOW])
+    for fp in fingerprints:
+        if fp.statuses and status not in fp.statuses:
+            continue
+        if fp.location.startswith("header."):
+            if fp.location[7:] not in headers:
+                continue
+            value = headers[fp.location[7:]]
+        elif fp.location == "title":
+            value = title
+        else:
+            value = body if fp.match == "full" else window
+        if (
+            (fp.match == "contains" and fp.pattern in value)
+            or (fp.match == "prefix" and value.startswith(fp.pattern))
+            or (fp.match == "full" and value.strip() == fp.pattern)
+            or (fp.match == "regexp" and re.search(fp.pattern, value))
+        ):
+            return fp
+    return None
+
+
+def _answer_with(fingerprints: list[Fingerprint]) -> tuple[int, dict[str, str], str]:
+    headers: dict[str, str] = {}
+    parts: list[str] = []
+    status = 200
+    for fp in fingerprints:
+        value = _sample_value(fp)
+        status = fp.statuses[0] if fp.statuses else status
+        if fp.location.startswith("header."):
+            headers[fp.location[7:]] = value
+        elif fp.location == "title":
+            parts.insert(0, f"<title>{value}</title>")
+        else:
+            parts.append(value)
+    return status, headers, "\n".join(parts)
+
+
+def test_the_fast_matcher_agrees_with_trying_every_fingerprint_in_order() -> None:
+    rng = random.Random(11)
+    corpus = Path(__file__).resolve().parent / "data" / "blockpage-corpus"
+    answers = [_answer_with(rng.sample(BUILTIN, rng.randint(1, 4))) for _ in range(400)]
+    for sample in sorted(corpus.glob("*/*.http")):
+        head, _, body = sample.read_text(encoding="utf-8", errors="replace").partition("\n\n")
+        lines = head.split("\n")
+        status = int(lines[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        answers.append((status, headers, body))
+    for status, headers, body in answers:
+        assert match_block_page(status, headers, body) == _naive(status, headers, body, BUILTIN)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "prefix"),
+    [
+        (r"#content \{\s*border", "#content {"),
+        (r"^ERR_[A-Z_]+", "ERR_"),
+        (r"URL .* Sp.*er Gate", "URL "),
+        ("ab*c", "a"),
+        ("abc+d", "abc"),
+        ("ab?c", "a"),
+        ("ab{2}c", "a"),
+        (r"(?i)blocked", ""),
+        ("(a|b)c", ""),
+        (r"\d+ blocked", ""),
+        (r"\?dpid=\d", "?dpid="),
+    ],
+)
+def test_literal_prefix_of_a_regexp(pattern: str, prefix: str) -> None:
+    assert literal_prefix(pattern) == prefix
+    # Whatever the regexp matches starts with the prefix.
+    for text in ("#content {  border", "ERR_ACCESS_DENIED", "URL x Spider Gate", "ac", "abccd", "abbc", "?dpid=3"):
+        found = re.search(pattern, text)
+        if found:
+            assert found.group(0).startswith(prefix)
