@@ -52,6 +52,7 @@ EXCLUDED_SCOPES = {
 
 _SITE_SIDE = "a service in front of the site refusing the client: the site's answer, not the network's"
 _BARE_NAME = "a bare product name or phrase that ordinary pages about the product contain too"
+_GENERIC = "a sentence any site's own error page may say"
 EXCLUDED_HTTP: dict[str, str] = {
     "cp.a_prod_sucurifw_1": _SITE_SIDE + " (Sucuri website firewall)",
     "cp.a_prod_sucurifw_2": _SITE_SIDE + " (Sucuri website firewall)",
@@ -60,9 +61,12 @@ EXCLUDED_HTTP: dict[str, str] = {
     "ooni.mm_http_2": _SITE_SIDE + " (Cloudflare 'Please Wait' challenge)",
     "cp.a_prod_ddos_guard": _SITE_SIDE + " (DDoS-Guard)",
     "cp.a_prod_pantheon": _SITE_SIDE + " (Pantheon hosting)",
+    "cp.a_prod_webknight_firewall": _SITE_SIDE + " (WebKnight, a web-server firewall)",
     "cp.a_prod_squid_1": "Squid's read-error page: the proxy failing, not blocking (netaudit: proxy_error)",
     "cp.a_prod_cacheflow": "a CacheFlow/Blue Coat DNS-error page: the proxy failing, not blocking",
     "cl.prod_lightspeed_filter_forward": "Location containing '/access?': a path any site may redirect to",
+    "cp.a_prod_paloalto_6": _GENERIC + " ('Please contact your system administrator if you believe ...')",
+    "cp.d_corp_dk_adgan": _GENERIC + " ('Ingen adgang til denne side', no access to this page)",
     "cp.a_prod_kaspersky_1": _BARE_NAME,
     "cp.a_prod_kaspersky_2": _BARE_NAME,
     "cp.a_prod_watchguard_2": _BARE_NAME,
