@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ahocorasick_rs import AhoCorasick
+from ahocorasick_rs import AhoCorasick, Implementation
 
 from netaudit.errors import InputError
 from netaudit.resources import package_data
@@ -301,7 +301,8 @@ class _Matcher:
                 self.by_pattern[slot].append(rule)
             else:
                 self.bodies.append(rule)
-        self.automaton = AhoCorasick(list(patterns)) if patterns else None
+        # A DFA: built once per set (milliseconds), then twice as fast per page as the NFA.
+        self.automaton = AhoCorasick(list(patterns), implementation=Implementation.DFA) if patterns else None
 
     def match(self, status: int, headers: Mapping[str, str], body: str, title: str) -> Fingerprint | None:
         if any(not key.islower() for key in headers):
