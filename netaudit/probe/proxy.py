@@ -140,18 +140,29 @@ _OWN_SERVERS: tuple[tuple[str, str], ...] = (
     ("kerio control", "Kerio Control"),  # OONI ooni.cl_0
 )
 
+# Words in the status line's reason phrase with which a proxy signs its own refusals.
+_OWN_REASONS: tuple[tuple[str, str], ...] = (
+    ("privoxy", "Privoxy"),  # filters.c block_url(): "403 Request blocked by Privoxy"
+    ("forefront tmg", "Microsoft Forefront TMG"),  # "403 Forbidden ( Forefront TMG denied the specified ... )"
+    ("isa server", "Microsoft ISA Server"),  # the same template before TMG
+)
+
 
 def own_answer_product(answer: HttpAnswer) -> str:
     """The proxy product whose own answer this is, from headers only the proxy sets; "" if none.
 
     X-Squid-Error is on every page Squid generates (src/errorpage.cc); a Server header from
-    `_OWN_SERVERS` names the proxy that wrote the answer.
+    `_OWN_SERVERS` or a reason phrase from `_OWN_REASONS` names the proxy that wrote the answer.
     """
     if answer.headers.get("x-squid-error"):
         return "Squid"
     server = answer.headers.get("server", "").strip().lower()
     for token, product in _OWN_SERVERS:
         if server.startswith(token):
+            return product
+    reason = answer.reason.lower()
+    for word, product in _OWN_REASONS:
+        if word in reason:
             return product
     return ""
 

@@ -250,6 +250,8 @@ def test_an_unreachable_proxy_is_a_proxy_error() -> None:
             "Squid",
         ),
         (_head("403 Forbidden", {"Server": "tinyproxy/1.11.1"}, b"<html>no</html>"), Status.PROXY_DENIED, "tinyproxy"),
+        # A Privoxy page its owner rewrote: the reason phrase still signs it.
+        (_head("403 Request blocked by Privoxy", {}, b"<title>Nope</title>"), Status.PROXY_DENIED, "Privoxy"),
         (_head("503 Service Unavailable", {"X-Squid-Error": "ERR_DNS_FAIL 0"}, b"x"), Status.PROXY_ERROR, ""),
         (_head("504 Gateway Timeout", {}, b"x"), Status.PROXY_ERROR, ""),
         (
