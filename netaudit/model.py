@@ -121,7 +121,8 @@ class DnsEvidence:
     rcode: str = ""
     resolved_by_proxy: bool = False
     note: str = ""
-    """Something unusual about the answer that did not decide the status (e.g. a private address that reached the site)."""
+    """Something unusual about the answer that did not decide the status (e.g. a private address
+    that reached the site)."""
 
 
 @dataclass(frozen=True)
