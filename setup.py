@@ -35,6 +35,7 @@ setup(
         "certifi",
         "cryptography>=42",
         "pyspnego>=0.10",
+        "ahocorasick-rs>=0.22",  # one pass over a page for a thousand block-page fingerprints
         "tzdata",  # time-zone data where the system has none (Windows, slim images)
         "prometheus_client>=0.17",  # --pushgateway
     ],
