@@ -938,6 +938,8 @@ def _netaudit_argv() -> list[str]:
     running = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
     if running is not None and running.name == "netaudit" and running.is_file():
         return [str(running.absolute())]
+    if running is not None and running.name == "__main__.py":  # python -m netaudit: the same interpreter
+        return [sys.executable, "-m", "netaudit"]
     found = shutil.which("netaudit")
     return [str(Path(found).absolute())] if found else [sys.executable, "-m", "netaudit"]
 
