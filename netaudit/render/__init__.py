@@ -86,7 +86,15 @@ PLATFORM: Kind[Platform] = Kind(
 )
 AUDIT: Kind[AuditRun] = Kind(
     DocumentKind.AUDIT,
-    {Format.TABLE: "netaudit.render.audit_table:render_audit", Format.JSON: f"{_JSON}:render_audit"},
+    {
+        Format.TABLE: "netaudit.render.audit_table:render_audit",
+        Format.JSON: f"{_JSON}:render_audit",
+        Format.MARKDOWN: "netaudit.render.markdown:render_audit",
+        Format.HTML: "netaudit.render.html:render_audit",
+        Format.CSV: "netaudit.render.csv:render_audit",
+        Format.JUNIT: "netaudit.render.junit:render_audit",
+        Format.PROMETHEUS: "netaudit.render.prometheus:render_audit",
+    },
 )
 PROFILES: Kind[PolicyListing] = Kind(
     DocumentKind.PROFILES,

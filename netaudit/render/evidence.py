@@ -26,6 +26,8 @@ class Evidence:
     tls_issuer: str = ""
     tls_inspector: str = ""
     http_status: int | None = None
+    http_title: str = ""
+    """The page title as the server sent it (untrusted text: every form escapes it)."""
     block_page: str = ""
     """The product whose block page was recognised (empty when none was)."""
     notes: tuple[str, ...] = ()
@@ -50,6 +52,7 @@ class Evidence:
             tls_issuer=tls.issuer if tls else "",
             tls_inspector=tls.inspector if tls else "",
             http_status=http.status if http else None,
+            http_title=http.title if http else "",
             block_page=http.fingerprint if http else "",
             notes=notes,
             started_at=result.started_at,
