@@ -18,6 +18,7 @@ class Evidence:
     layer: Layer
     detail: str
     route: Route
+    platform: str | None = None
     proxy: str | None = None
     """Masked: `http://user:***@host:port`."""
     identity: str | None = None
@@ -45,6 +46,7 @@ class Evidence:
             layer=result.layer,
             detail=result.detail,
             route=result.route,
+            platform=result.platform,
             proxy=mask_url(result.proxy) if result.proxy else None,
             identity=result.identity,
             resolver=dns.resolver if dns else "",

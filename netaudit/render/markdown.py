@@ -10,7 +10,7 @@ import re
 
 from netaudit.model import AuditRun, FindingKind
 from netaudit.render.view import SEVERITY, AuditView, FindingView, build_view
-from netaudit.render.wording import checks_text, hours_side, route_words, seen, untested_reason
+from netaudit.render.wording import checks_text, environment_rows, hours_side, route_words, seen, untested_reason
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _KINDS = (FindingKind.OK, *[kind for kind in SEVERITY if kind is not FindingKind.OK])
@@ -173,7 +173,7 @@ def _rules(view: AuditView) -> str:
 
 
 def _unknown(view: AuditView) -> str:
-    lines = [f"- {md(group.profile)} ({md(checks_text(group))}): {md(untested_reason(group))}" for group in view.untested]
+    lines = [f"- {md(g.profile)} ({md(checks_text(g))}): {md(untested_reason(g))}" for g in view.untested]
     for platform, capabilities in view.missing_capabilities:
         lines.append(f"- {md(platform)}: the catalog has no endpoint for {', '.join(capabilities)}")
     body = "\n".join(lines) if lines else "Everything was tested."
@@ -181,15 +181,7 @@ def _unknown(view: AuditView) -> str:
 
 
 def _appendix(view: AuditView) -> str:
-    environment = [
-        ("host", view.host),
-        ("site", view.site),
-        *view.environment,
-        ("netaudit", view.version),
-        ("catalog", view.catalog_version),
-        ("started", view.started_at),
-        ("finished", view.finished_at),
-    ]
+    environment = environment_rows(view)
     text = "## Appendix: evidence\n\n### The audit environment\n\n"
     text += _table(["setting", "value"], [[md(key), md(value) or "-"] for key, value in environment])
     rows = []

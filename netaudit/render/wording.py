@@ -20,7 +20,7 @@ from netaudit.render.evidence import Evidence
 from netaudit.schedule import in_hours
 
 if TYPE_CHECKING:
-    from netaudit.render.view import FindingView, ProfileView, RulesView, Untested
+    from netaudit.render.view import AuditView, FindingView, ProfileView, RulesView, Untested
 
 PROXY_TEAM = "proxy team"
 DNS_TEAM = "DNS team"
@@ -161,9 +161,9 @@ def actions_of(
         actions.append(Action(who, f"{what} of {_listing(named)}", tuple(named)))
     if cut_off:
         named = [name for name, _ in cut_off]
-        routes = _listing([route for _, route in cut_off])
+        routes = _listing([route_words(route) for _, route in cut_off])
         what = (
-            f"rerun from a vantage point that reaches the internet: the control failed on {routes}, "
+            f"rerun from a vantage point that reaches the internet: the control could not be reached {routes}, "
             f"so {_listing(named)} could not be audited"
         )
         actions.append(Action(AUDITOR, what, tuple(named)))
@@ -249,3 +249,16 @@ def checks_text(group: Untested) -> str:
 def route_words(via: str) -> str:
     """`directly`, or `through http://proxy:3128`."""
     return "directly" if via == "direct" else f"through {via}"
+
+
+def environment_rows(view: AuditView) -> list[tuple[str, str]]:
+    """The audit environment for the appendix: where, with which settings (proxy masked), which versions, when."""
+    return [
+        ("host", view.host),
+        ("site", view.site),
+        *view.environment,
+        ("netaudit", view.version),
+        ("catalog", view.catalog_version),
+        ("started", view.started_at),
+        ("finished", view.finished_at),
+    ]
