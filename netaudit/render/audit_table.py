@@ -5,8 +5,8 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from netaudit.model import AuditRun, FindingKind
-from netaudit.render.evidence import Evidence
 from netaudit.render.view import SEVERITY, AuditView, FindingView, build_view
+from netaudit.render.wording import checks_text, hours_side, seen, untested_reason
 
 _SUMMARY = (FindingKind.OK, *[kind for kind in SEVERITY if kind is not FindingKind.OK])
 
@@ -90,7 +90,7 @@ def _detail(view: FindingView) -> str:
     finding = view.finding
     lines = [f"- [{finding.id}] {finding.finding}: {finding.remediation or _unremedied(view)}"]
     if view.evidence:
-        lines.append(f"    seen: {_evidence(view.evidence[0])}")
+        lines.append(f"    seen: {seen(view.evidence[0])}")
     return "\n".join(lines)
 
 
@@ -100,36 +100,9 @@ def _unremedied(view: FindingView) -> str:
     return view.finding.detail
 
 
-def _evidence(evidence: Evidence) -> str:
-    """One result in one line: endpoint, status and layer, the way it went, then what was seen."""
-    via = f"via {evidence.proxy}" if evidence.proxy else "direct"
-    parts = [f"{evidence.endpoint} {evidence.status} at the {evidence.layer} layer, {via}"]
-    if evidence.identity:
-        parts[0] += f" as {evidence.identity}"
-    if evidence.dns_answers:
-        resolver = f" from {evidence.resolver}" if evidence.resolver else ""
-        parts.append(f"DNS {', '.join(evidence.dns_answers)}{resolver}")
-    if evidence.tls_issuer:
-        inspector = f" ({evidence.tls_inspector})" if evidence.tls_inspector else ""
-        parts.append(f"TLS issuer {evidence.tls_issuer}{inspector}")
-    if evidence.http_status is not None:
-        parts.append(f"HTTP {evidence.http_status}")
-    if evidence.block_page:
-        parts.append(f"block page of {evidence.block_page}")
-    return "; ".join(parts) + f": {' '.join(evidence.detail.split())}"
-
-
 def _untested(view: AuditView) -> list[str]:
     """One line per profile and reason, not one row per check."""
-    lines = []
-    for group in view.untested:
-        checks = [f"{platform} {capability}" for platform, capability in group.checks]
-        what = f"{len(checks)} checks" if len(checks) > 3 else ", ".join(checks)
-        if group.control:
-            reason = f"the route's control {group.control.url} failed ({group.status}: {group.reason})"
-        else:
-            reason = f"{group.status}: {group.reason}" if group.status else group.reason
-        lines.append(f"- {group.profile} ({what}): {reason}")
+    lines = [f"- {group.profile} ({checks_text(group)}): {untested_reason(group)}" for group in view.untested]
     for platform, capabilities in view.missing_capabilities:
         lines.append(f"- {platform}: no endpoint for {', '.join(capabilities)}")
     return lines
@@ -141,10 +114,11 @@ def _rules(view: AuditView) -> str:
     for profile in view.profiles:
         rules = profile.rules
         enforced = f", enforced by {rules.hours_enforced_by}" if rules.hours_enforced_by else ""
-        if rules.seen_in_hours is not None:
-            enforced += f" (audited {'inside' if rules.seen_in_hours else 'outside'} these hours)"
+        side = hours_side(rules)
         lines.append(f"\n{profile.name}: {profile.description}")
         lines.append(f"  hours:   {'; '.join(rules.hours)}{enforced}")
+        if side:
+            lines.append(f"           {side}")
         lines.append(f"  posting: {rules.posting or '-'}")
         lines.append(f"  content: {rules.content or '-'}")
         if rules.missing:
@@ -158,4 +132,9 @@ def _readiness(view: AuditView) -> str:
         for p in view.profiles
     ]
     overall = "READY" if view.readiness.ready else "NOT READY"
-    return f"Readiness: {overall}\n\n" + tabulate(rows, headers=["profile", "verdict", "why"], tablefmt="simple")
+    text = f"Readiness: {overall}\n\n" + tabulate(rows, headers=["profile", "verdict", "why"], tablefmt="simple")
+    if view.actions:
+        text += "\n\nWhat to do first:\n" + "\n".join(
+            f"{number}. {action.who}: {action.what}" for number, action in enumerate(view.actions, 1)
+        )
+    return text

@@ -119,10 +119,12 @@ def test_what_could_not_be_tested_is_one_line_per_reason(table: str) -> None:
 def test_rules_per_profile_and_what_is_missing(table: str) -> None:
     rules = _section(table, 2)
     assert "Owner of social media: Corporate Communications" in rules
-    staff = rules[rules.index("staff: All other staff") :].splitlines()[:4]
+    staff = rules[rules.index("staff: All other staff") :].splitlines()[:5]
     assert staff == [
         "staff: All other staff",
-        "  hours:   mon-fri 12:00-13:00 Europe/London, enforced by firewall (audited inside these hours)",
+        "  hours:   mon-fri 12:00-13:00 Europe/London, enforced by firewall",
+        "           audited Wed 1 Jul 2026 12:30 Europe/London, inside these hours: the open side was verified; "
+        "the closed side can be checked from Wed 1 Jul 2026 13:00 Europe/London",
         "  posting: Staff do not post for the company",
         "  content: -",
     ]
