@@ -148,6 +148,7 @@ def run_audit(
         readiness=readiness,
         host=host,
         site=site,
+        catalog_version=plan.catalog.version,
         platforms=tuple(plan.catalog.platforms.values()),
         routes=routes,
     )

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from netaudit.hours import in_hours
 from netaudit.model import AccessLevel, Capability, Enforcement, Finding, FindingKind, Rules, Status
 from netaudit.render.evidence import Evidence
-from netaudit.schedule import in_hours
 
 if TYPE_CHECKING:
     from netaudit.render.view import AuditView, FindingView, ProfileView, RulesView, Untested
