@@ -9,8 +9,10 @@ that is a spreadsheet formula).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
+from datetime import datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -23,7 +25,9 @@ from netaudit.render.csv import HEADER, neutralise
 from netaudit.render.markdown import md
 from netaudit.render.prometheus import escape
 from netaudit.render.view import build_view
-from tests.unit import render_forms_run as fixture
+from tests.fixtures import run as fixture
+
+ODD_IDENTITY = 'o"dd\\user\nname'
 
 QUESTIONS = (
     "Who will have access to the sites?",
@@ -35,7 +39,16 @@ QUESTIONS = (
 
 @pytest.fixture(scope="module")
 def run() -> AuditRun:
-    return fixture.hostile_run()
+    return fixture.fixture_run()
+
+
+def statuses(run: AuditRun) -> set[Status]:
+    return {result.status for result in run.observations}
+
+
+def test_the_fixture_has_every_status_and_finding_kind(run: AuditRun) -> None:
+    assert statuses(run) == set(Status)
+    assert {finding.finding for finding in run.findings} == set(FindingKind)
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -47,7 +60,7 @@ def test_markdown_answers_the_questions_with_every_finding_and_status(run: Audit
         assert re.search(rf"^## \d\. {re.escape(question)}$", text, re.MULTILINE), question
     for kind in FindingKind:
         assert f"| {kind.value} |" in text or f"→ {kind.value} |" in text or f"→ **{kind.value}**" in text
-    for status in fixture.statuses(run):
+    for status in statuses(run):
         assert f"| {status.value} |" in text, status
     assert "### What to do first" in text
     view = build_view(run)
@@ -148,10 +161,13 @@ def test_csv_is_one_row_per_finding_with_a_header(run: AuditRun) -> None:
 
 
 def test_csv_neutralises_formulas(run: AuditRun) -> None:
-    rows = list(csv.reader(io.StringIO(render.AUDIT.render("csv", run))))
+    # The site label is the user's; a detail comes from the network.
+    first = dataclasses.replace(run.findings[0], detail=f"\t{fixture.FORMULA}")
+    hostile = dataclasses.replace(run, site=fixture.FORMULA, findings=(first, *run.findings[1:]))
+    rows = list(csv.reader(io.StringIO(render.AUDIT.render("csv", hostile))))
     cells = [cell for row in rows for cell in row]
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
-    assert f"'{fixture.FORMULA}" in cells
+    assert cells.count(f"'{fixture.FORMULA}") == len(rows) - 1 + 1  # the site of every row, and the detail
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -201,18 +217,17 @@ def test_prometheus_parses_with_the_expected_families(run: AuditRun) -> None:
     assert ready == {p.name: float(p.readiness.ready) for p in view.profiles}
     findings = {(s.labels["profile"], s.labels["finding"]): s.value for s in families["netaudit_findings"].samples}
     assert findings == {(p.name, k.value): float(p.count(k)) for p in view.profiles for k in FindingKind}
-    statuses = families["netaudit_endpoint_status"].samples
-    assert {s.labels["status"] for s in statuses} == {status.value for status in fixture.statuses(run)}
+    endpoints = families["netaudit_endpoint_status"].samples
+    assert len(endpoints) == len(run.observations)
+    assert {s.labels["status"] for s in endpoints} == {status.value for status in statuses(run)}
     assert all(s.labels["site"] == view.site for family in families.values() for s in family.samples)
     (stamp,) = families["netaudit_audit_timestamp_seconds"].samples
-    assert stamp.value == pytest.approx(1782905460.0)
-    identities = {s.labels["identity"] for s in statuses}
-    assert fixture.ODD_IDENTITY in identities  # quote, backslash and newline survive the round trip
+    assert stamp.value == datetime.fromisoformat(fixture.FINISHED).timestamp()
 
 
-def test_prometheus_label_escaping() -> None:
+def test_prometheus_label_values_survive_the_round_trip(run: AuditRun) -> None:
+    odd = dataclasses.replace(run.observations[0], identity=ODD_IDENTITY)
+    text = render.AUDIT.render("prometheus", dataclasses.replace(run, observations=(odd, *run.observations[1:])))
+    (family,) = [f for f in text_string_to_metric_families(text) if f.name == "netaudit_endpoint_status"]
+    assert ODD_IDENTITY in {sample.labels["identity"] for sample in family.samples}
     assert escape('a"b\\c\nd') == 'a\\"b\\\\c\\nd'
-
-
-def test_the_fixture_has_every_status() -> None:
-    assert fixture.statuses(fixture.hostile_run()) == set(Status)
