@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
+from html.parser import HTMLParser
 from typing import Any
 
 import click
 import pytest
+from junitparser import JUnitXml
+from prometheus_client.parser import text_string_to_metric_families
 
 from netaudit import render
 from netaudit.cli import cli
@@ -63,6 +68,29 @@ def test_every_kind_is_registered_and_has_a_test_subject() -> None:
     assert all(entry.kind is kind for kind, entry in REGISTRY.items())
 
 
+def _reads_back(fmt: Format, text: str) -> None:
+    """Each report form parsed by what its readers use (the details are in test_render_forms.py)."""
+    if fmt is Format.MARKDOWN:
+        assert text.startswith("# ") and "\n## 1. Who will have access" in text
+    elif fmt is Format.HTML:
+        parser = HTMLParser()
+        parser.feed(text)
+        parser.close()
+        assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    elif fmt is Format.CSV:
+        rows = list(csv.reader(io.StringIO(text)))
+        assert len(rows) > 1 and len({len(row) for row in rows}) == 1
+    elif fmt is Format.JUNIT:
+        assert list(JUnitXml.fromstring(text))
+    elif fmt is Format.PROMETHEUS:
+        assert list(text_string_to_metric_families(text))
+    else:  # pragma: no cover - a new format needs its own check here
+        pytest.fail(f"no check for the {fmt} form: add one")
+
+
+CHECKED_FORMS = {Format.MARKDOWN, Format.HTML, Format.CSV, Format.JUNIT, Format.PROMETHEUS}
+
+
 @pytest.mark.parametrize(("kind", "fmt"), PAIRS, ids=[f"{kind}-{fmt}" for kind, fmt in PAIRS])
 def test_every_kind_and_format_renders(kind: DocumentKind, fmt: Format) -> None:
     text = REGISTRY[kind].render(fmt, SUBJECTS[kind])
@@ -73,8 +101,12 @@ def test_every_kind_and_format_renders(kind: DocumentKind, fmt: Format) -> None:
     elif fmt is Format.TABLE:
         for shown in TABLE_SHOWS[kind]:
             assert shown in text, f"{kind} table lacks {shown!r}"
-    else:  # pragma: no cover - a new format needs its own check here
-        pytest.fail(f"no check for the {fmt} form of {kind}: add one")
+    else:
+        _reads_back(fmt, text)
+
+
+def test_every_format_has_a_check() -> None:
+    assert CHECKED_FORMS | {Format.TABLE, Format.JSON} == set(Format)
 
 
 def test_every_format_is_offered_by_some_kind_and_every_kind_has_a_table() -> None:
