@@ -51,6 +51,8 @@ class Kind(Generic[S]):
 
     kind: DocumentKind
     renderers: Mapping[Format, str]
+    coloured: frozenset[Format] = frozenset()
+    """The forms whose renderer takes `colour=True`."""
 
     def formats(self) -> tuple[Format, ...]:
         """The formats this kind offers, in the order of the Format enum."""
@@ -67,9 +69,17 @@ class Kind(Generic[S]):
         function: Callable[[S], str] = getattr(importlib.import_module(module), name)
         return function
 
-    def render(self, fmt: Format | str, subject: S) -> str:
-        """`subject` rendered in `fmt`."""
-        return self.renderer(fmt)(subject)
+    def render(self, fmt: Format | str, subject: S, *, colour: bool = False) -> str:
+        """`subject` rendered in `fmt`; `colour` (ANSI colours, for a terminal) only where the form has them.
+
+        Whether to colour is the caller's decision (the CLI: a terminal, and NO_COLOR unset); no renderer
+        reads the environment.
+        """
+        function = self.renderer(fmt)
+        if colour and Format(fmt) in self.coloured:
+            with_colour: Callable[..., str] = function
+            return with_colour(subject, colour=True)
+        return function(subject)
 
 
 _TABLE = "netaudit.render.table"
@@ -95,6 +105,7 @@ AUDIT: Kind[AuditRun] = Kind(
         Format.JUNIT: "netaudit.render.junit:render_audit",
         Format.PROMETHEUS: "netaudit.render.prometheus:render_audit",
     },
+    coloured=frozenset({Format.TABLE}),
 )
 PROFILES: Kind[PolicyListing] = Kind(
     DocumentKind.PROFILES,
