@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from netaudit.render.formats import Format
 
 if TYPE_CHECKING:
+    from netaudit.diff import RunDiff
     from netaudit.model import AuditRun, Platform, PolicySet, ProbeRun
 
 S = TypeVar("S")
@@ -32,6 +33,7 @@ class DocumentKind(enum.StrEnum):
     AUDIT = "audit"
     PROFILES = "profiles"
     PROFILE = "profile"
+    DIFF = "diff"
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,16 @@ PROFILE: Kind[PolicyListing] = Kind(
     {Format.TABLE: "netaudit.render.profiles_table:render_profile", Format.JSON: f"{_JSON}:render_profiles"},
 )
 
+DIFF: Kind[RunDiff] = Kind(
+    DocumentKind.DIFF,
+    {
+        Format.TABLE: "netaudit.render.diff_table:render_diff",
+        Format.JSON: f"{_JSON}:render_diff",
+        Format.MARKDOWN: "netaudit.render.diff_markdown:render_diff",
+    },
+)
+
 REGISTRY: Mapping[DocumentKind, Kind[Any]] = {
-    kind.kind: kind for kind in (PROBE, CATALOG, PLATFORM, AUDIT, PROFILES, PROFILE)
+    kind.kind: kind for kind in (PROBE, CATALOG, PLATFORM, AUDIT, PROFILES, PROFILE, DIFF)
 }
 """Every kind of document, then every format it offers: the one place a renderer is chosen."""

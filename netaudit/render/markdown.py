@@ -29,7 +29,7 @@ def _code(text: object) -> str:
     return f"`{flat.replace('|', '/')}`" if flat else ""
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
+def table(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -74,7 +74,7 @@ def _summary(view: AuditView) -> str:
         for p in view.profiles
     ]
     headers = ["profile", "verdict", *[kind.value for kind in SEVERITY if kind is not FindingKind.OK], "why"]
-    text += _table(headers, rows)
+    text += table(headers, rows)
     if view.actions:
         text += "\n\n### What to do first\n\n" + "\n".join(
             f"{number}. **{md(action.who)}**: {md(action.what)}" for number, action in enumerate(view.actions, 1)
@@ -93,7 +93,7 @@ def _who(view: AuditView) -> str:
         members = md(", ".join(profile.members)) if profile.members else " "
         rows.append([md(profile.name), md(profile.description), members, via, *[level.value for level in levels]])
     headers = ["profile", "description", "members", "probed via", *[md(p.name) for p in view.platforms]]
-    text += _table(headers, rows)
+    text += table(headers, rows)
     return text + "\n\nAccess levels: none (must be blocked), read (read, media, sign in), post (read and post)."
 
 
@@ -104,7 +104,7 @@ def _network(view: AuditView) -> str:
     for name, intended, measured in zip(view.measured.rows, view.intended.cells, view.measured.cells, strict=True):
         cells = [f"{level} → {_cell(kind)}" for level, kind in zip(intended, measured, strict=True)]
         rows.append([md(name), *cells])
-    text += _table(["intended → measured", *[md(p.name) for p in view.platforms]], rows)
+    text += table(["intended → measured", *[md(p.name) for p in view.platforms]], rows)
     text += (
         "\n\nEach cell: the access written down, then the worst finding of its checks: ok, **gap** (should work, "
         "is blocked), **leak** (should be blocked, works), **degraded** (partly works), inspected (works through "
@@ -124,7 +124,7 @@ def _network(view: AuditView) -> str:
             for f in view.attention
         ]
         headers = ["finding", "profile", "platform", "capability", "expected", "observed", "who acts"]
-        text += "\n\n### Findings that need attention\n\n" + _table(headers, rows)
+        text += "\n\n### Findings that need attention\n\n" + table(headers, rows)
         text += "\n\n" + "\n\n".join(_finding(finding) for finding in view.attention)
     else:
         text += "\n\nThe network does what every profile says."
@@ -165,7 +165,7 @@ def _rules(view: AuditView) -> str:
             ]
         )
     headers = ["profile", "hours", "enforced by", "verified at audit time", "posting", "content", "missing"]
-    text += _table(headers, rows)
+    text += table(headers, rows)
     lacking = [profile.name for profile in view.profiles if profile.rules.missing]
     if lacking:
         text += f"\n\nProfiles that lack a rule: {md(', '.join(lacking))}."
@@ -183,7 +183,7 @@ def _unknown(view: AuditView) -> str:
 def _appendix(view: AuditView) -> str:
     environment = environment_rows(view)
     text = "## Appendix: evidence\n\n### The audit environment\n\n"
-    text += _table(["setting", "value"], [[md(key), md(value) or "-"] for key, value in environment])
+    text += table(["setting", "value"], [[md(key), md(value) or "-"] for key, value in environment])
     rows = []
     for observation in view.observations:
         e = observation.evidence
@@ -203,5 +203,5 @@ def _appendix(view: AuditView) -> str:
             ]
         )
     headers = ["endpoint", "profiles", "status", "layer", "via", "DNS", "TLS issuer", "HTTP", "title", "block page"]
-    text += "\n\n### Every probe result\n\n" + _table([*headers, "detail"], rows)
+    text += "\n\n### Every probe result\n\n" + table([*headers, "detail"], rows)
     return text
