@@ -21,6 +21,7 @@ setup(
     package_dir={"netaudit.checks": "checks", "netaudit.profiles": "profiles"},
     package_data={
         "netaudit": ["data/*.toml", "py.typed"],
+        "netaudit.render": ["templates/*.html"],
         "netaudit.checks": ["*.toml"],
         "netaudit.profiles": ["*.toml"],
     },
@@ -35,6 +36,7 @@ setup(
         "cryptography>=42",
         "pyspnego>=0.10",
         "tzdata",  # time-zone data where the system has none (Windows, slim images)
+        "jinja2>=3.1",  # the HTML report (autoescaped templates)
     ],
     extras_require={
         "test": [
@@ -47,6 +49,8 @@ setup(
             "mypy>=1.10",
             "types-requests",
             "types-tabulate",
+            "junitparser>=3.1",  # reads the JUnit form back
+            "prometheus_client>=0.17",  # its parser reads the Prometheus form back
         ],
     },
     entry_points={"console_scripts": ["netaudit=netaudit.cli:main"]},
