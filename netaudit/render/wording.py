@@ -139,7 +139,7 @@ def _finding_actions(findings: Sequence[FindingView], names: dict[str, str]) -> 
 def actions_of(
     profiles: Sequence[ProfileView], attention: Sequence[FindingView], names: dict[str, str], owner: str
 ) -> tuple[Action, ...]:
-    """The actions that matter most, at most MAX_ACTIONS, most urgent first.
+    """The actions that matter most, at most MAX_ACTIONS, most urgent first, every team that must act named.
 
     Gaps, leaks and degraded findings grouped by who acts; then the rules the policy owner has to
     write (`owner`: who owns social media, "" when nobody is named); then the auditor's part: routes
@@ -152,11 +152,12 @@ def actions_of(
     unprobed = [(view.name, view.route.problem) for view in profiles if view.route.problem]
     if lacking:
         who = f"{POLICY_OWNER} ({owner})" if owner else POLICY_OWNER
-        kinds = _listing([rule for _, rules in lacking for rule in rules if rule != "owner"])
+        written = [rule for _, rules in lacking for rule in rules if rule != "owner"]
+        kinds = f"{_listing(written)} {'rule' if len(set(written)) == 1 else 'rules'}"
         if any("owner" in rules for _, rules in lacking):
-            what = "name who owns social media" + (f" and write down the {kinds} rules" if kinds else "")
+            what = "name who owns social media" + (f" and write down the {kinds}" if written else "")
         else:
-            what = f"write down the {kinds} rules"
+            what = f"write down the {kinds}"
         named = [name for name, _ in lacking]
         actions.append(Action(who, f"{what} of {_listing(named)}", tuple(named)))
     if cut_off:
@@ -169,7 +170,15 @@ def actions_of(
         actions.append(Action(AUDITOR, what, tuple(named)))
     for name, problem in unprobed:
         actions.append(Action(AUDITOR, problem, (name,)))
-    return tuple(actions[:MAX_ACTIONS])
+    return _most_urgent(actions)
+
+
+def _most_urgent(ranked: Sequence[Action]) -> tuple[Action, ...]:
+    """At most MAX_ACTIONS, in rank order, each team's first action before any team's second one."""
+    first = {action.who: index for index, action in reversed(list(enumerate(ranked)))}
+    chosen = sorted(first.values())[:MAX_ACTIONS]
+    chosen += [index for index in range(len(ranked)) if index not in chosen][: MAX_ACTIONS - len(chosen)]
+    return tuple(ranked[index] for index in sorted(chosen))
 
 
 def other_side(rules: Rules, when: datetime, tz: ZoneInfo, inside: bool) -> datetime | None:
