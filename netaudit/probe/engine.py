@@ -15,8 +15,8 @@ from urllib.parse import urljoin, urlsplit
 import dns.resolver
 
 from netaudit.errors import LocalResourceError, NetauditError, local_resource_error
-from netaudit.model import DnsEvidence, HttpEvidence, Layer, ProbeResult, Route, Status, Target, TlsEvidence
-from netaudit.netconfig import NetConfig, ProxySpec
+from netaudit.model import DnsEvidence, HttpEvidence, Layer, ProbeResult, ProxySpec, Route, Status, Target, TlsEvidence
+from netaudit.net.config import NetConfig
 from netaudit.probe import dns as dns_layer
 from netaudit.probe import proxy as proxy_layer
 from netaudit.probe import tcp as tcp_layer

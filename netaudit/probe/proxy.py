@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from netaudit.model import HttpEvidence, Layer, Status
-from netaudit.netconfig import ProxySpec
+from netaudit.model import HttpEvidence, Layer, ProxySpec, Status
 from netaudit.probe.blockpages import match_block_page, page_title
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure
 from netaudit.probe.http import HttpAnswer, HttpProtocolError, build_request, read_body, read_head

@@ -15,7 +15,7 @@ import pytest
 import trustme
 
 from netaudit.model import Layer, Route, Status, Target
-from netaudit.netconfig import build_netconfig
+from netaudit.net.config import build_netconfig
 from netaudit.probe.dns import parse_hosts
 from netaudit.probe.engine import Prober
 from tests.netlab.origin import OriginServer, tls_context
