@@ -91,8 +91,9 @@ def _who(view: AuditView) -> str:
         via = "not probed" if route.problem else md(route.via) + (f" as {md(route.identity)}" if route.identity else "")
         via += " (control failed)" if route.control_failed else ""
         members = md(", ".join(profile.members)) if profile.members else " "
-        rows.append([md(profile.name), md(profile.description), members, via, *[level.value for level in levels]])
-    headers = ["profile", "description", "members", "probed via", *[md(p.name) for p in view.platforms]]
+        hours = md("; ".join(profile.rules.hours))
+        rows.append([md(profile.name), md(profile.description), members, hours, via, *[lv.value for lv in levels]])
+    headers = ["profile", "description", "members", "hours", "probed via", *[md(p.name) for p in view.platforms]]
     text += table(headers, rows)
     return text + "\n\nAccess levels: none (must be blocked), read (read, media, sign in), post (read and post)."
 
