@@ -88,6 +88,7 @@ def render_view(view: AuditView) -> str:
                 for name, cells in zip(view.measured.rows, view.measured.cells, strict=True)
             ],
             lacking=[profile for profile in view.profiles if profile.rules.missing],
+            controls=[profile for profile in view.profiles if profile.route.control is not None],
             environment=environment,
             platform_name=lambda platform_id: names.get(platform_id, platform_id),
         )

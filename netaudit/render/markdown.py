@@ -178,6 +178,14 @@ def _unknown(view: AuditView) -> str:
     for platform, capabilities in view.missing_capabilities:
         lines.append(f"- {md(platform)}: the catalog has no endpoint for {', '.join(capabilities)}")
     body = "\n".join(lines) if lines else "Everything was tested."
+    controls = [
+        [md(p.name), md(p.route.via), md(p.route.control.url), p.route.control.status.value, md(p.route.control.detail)]
+        for p in view.profiles
+        if p.route.control is not None
+    ]
+    if controls:
+        body += "\n\nThe vantage point's control checks (a neutral endpoint probed on each route first):\n\n"
+        body += table(["profile", "route", "control", "status", "detail"], controls)
     return f"## 4. What this audit could not tell\n\n{body}"
 
 
