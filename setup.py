@@ -36,6 +36,7 @@ setup(
         "certifi",
         "cryptography>=42",
         "pyspnego>=0.10",
+        "ahocorasick-rs>=0.22",  # one pass over a page for a thousand block-page fingerprints
         "tzdata",  # time-zone data where the system has none (Windows, slim images)
         "jinja2>=3.1",  # the HTML report (autoescaped templates)
     ],

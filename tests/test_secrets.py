@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from netaudit.secrets import mask_url, redact
 
-USERS = st.text(alphabet=st.characters(blacklist_characters=":@/\x00"), min_size=1, max_size=20)
-PASSWORDS = st.text(min_size=1, max_size=40)
+USERS = st.text(
+    alphabet=st.characters(blacklist_characters=":@/\x00", blacklist_categories=("Cs",)), min_size=1, max_size=20
+)
+PASSWORDS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
 
 
 @pytest.mark.parametrize(
