@@ -122,6 +122,8 @@ def test_html_is_self_contained_and_runs_nothing(run: AuditRun) -> None:
     assert policy["content"] == "default-src 'none'; style-src 'unsafe-inline'"
     text = " ".join(" ".join(page.text).split())
     assert fixture.SCRIPT_TITLE in text and fixture.IMG_DESCRIPTION in text  # shown as text, not markup
+    cells = {" ".join(data.split()) for data in page.text}
+    assert {status.value for status in statuses(run)} <= cells  # every status, in the evidence appendix
 
 
 def test_html_has_the_questions_grids_legend_and_bars(run: AuditRun) -> None:
@@ -195,6 +197,8 @@ def test_junit_reads_back_one_suite_per_profile(run: AuditRun) -> None:
         for case in failed:
             (failure,) = case.result
             assert failure.type in {"gap", "leak", "degraded", "missing_rules"} and failure.message
+    types = {getattr(r, "type", None) for s in suites for c in s for r in c.result if isinstance(r, Failure)}
+    assert types == {"gap", "leak", "degraded", "missing_rules"}
     leak = next(c for s in suites for c in s if any(getattr(r, "type", "") == "leak" for r in c.result))
     assert "must be blocked" in leak.name
 
