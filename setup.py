@@ -21,6 +21,7 @@ setup(
     package_dir={"netaudit.checks": "checks", "netaudit.profiles": "profiles"},
     package_data={
         "netaudit": ["data/*.toml", "py.typed"],
+        "netaudit.render": ["templates/*.html"],
         "netaudit.checks": ["*.toml"],
         "netaudit.profiles": ["*.toml"],
     },
@@ -38,6 +39,7 @@ setup(
         "ahocorasick-rs>=0.22",  # one pass over a page for a thousand block-page fingerprints
         "tzdata",  # time-zone data where the system has none (Windows, slim images)
         "prometheus_client>=0.17",  # --pushgateway
+        "jinja2>=3.1",  # the HTML report (autoescaped templates)
     ],
     extras_require={
         "test": [
@@ -51,6 +53,8 @@ setup(
             "mypy>=1.10",
             "types-requests",
             "types-tabulate",
+            "junitparser>=3.1",  # reads the JUnit form back
+            "prometheus_client>=0.17",  # its parser reads the Prometheus form back
         ],
     },
     entry_points={"console_scripts": ["netaudit=netaudit.cli:main"]},

@@ -18,6 +18,7 @@ class Evidence:
     layer: Layer
     detail: str
     route: Route
+    platform: str | None = None
     proxy: str | None = None
     """Masked: `http://user:***@host:port`."""
     identity: str | None = None
@@ -26,6 +27,8 @@ class Evidence:
     tls_issuer: str = ""
     tls_inspector: str = ""
     http_status: int | None = None
+    http_title: str = ""
+    """The page title as the server sent it (untrusted text: every form escapes it)."""
     block_page: str = ""
     """The product whose block page was recognised (empty when none was)."""
     notes: tuple[str, ...] = ()
@@ -43,6 +46,7 @@ class Evidence:
             layer=result.layer,
             detail=result.detail,
             route=result.route,
+            platform=result.platform,
             proxy=mask_url(result.proxy) if result.proxy else None,
             identity=result.identity,
             resolver=dns.resolver if dns else "",
@@ -50,6 +54,7 @@ class Evidence:
             tls_issuer=tls.issuer if tls else "",
             tls_inspector=tls.inspector if tls else "",
             http_status=http.status if http else None,
+            http_title=http.title if http else "",
             block_page=http.fingerprint if http else "",
             notes=notes,
             started_at=result.started_at,
