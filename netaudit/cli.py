@@ -6,6 +6,7 @@ This is the only module that knows click, prints, or exits.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import signal
@@ -121,6 +122,71 @@ def config_option(command: F) -> F:
         help="Read defaults from this config file (else NETAUDIT_CONFIG, else ./netaudit.toml if there is one); "
         "options and environment variables win over it.",
     )(command)
+
+
+def unattended_options(command: F) -> F:
+    """The options of an unattended run that `audit` takes and `schedule` writes into the job it prints."""
+    options = [
+        click.option(
+            "--site",
+            metavar="NAME",
+            default="",
+            envvar="NETAUDIT_SITE",
+            show_envvar=True,
+            help="Label the run with this vantage point (office, VLAN, guest Wi-Fi): every form shows it, "
+            "saved names carry it, retention and drift compare runs of the same site.",
+        ),
+        click.option(
+            "--keep",
+            type=click.IntRange(min=1),
+            envvar="NETAUDIT_KEEP",
+            show_envvar=True,
+            help="With --save: keep only the newest N saved runs of this site (the newest is never deleted).",
+        ),
+        click.option(
+            "--keep-days",
+            type=click.FloatRange(min=0, min_open=True),
+            envvar="NETAUDIT_KEEP_DAYS",
+            show_envvar=True,
+            help="With --save: delete saved runs of this site older than D days before the newest.",
+        ),
+        click.option(
+            "--alert-on",
+            type=click.Choice(["change", "gap", "never"]),
+            envvar="NETAUDIT_ALERT_ON",
+            show_envvar=True,
+            help="With --save: exit 1 and print a short message (fit for cron mail) when... change: a finding "
+            "changed since the site's previous run; gap: the run has a gap, leak or degraded finding; "
+            "never: only errors. Replaces --fail-on.",
+        ),
+        click.option(
+            "--prometheus-textfile",
+            metavar="PATH",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="NETAUDIT_PROMETHEUS_TEXTFILE",
+            show_envvar=True,
+            help="Also write the Prometheus form here, atomically, for node_exporter's textfile collector "
+            "(a *.prom file in its --collector.textfile.directory).",
+        ),
+        click.option(
+            "--pushgateway",
+            metavar="URL",
+            envvar="NETAUDIT_PUSHGATEWAY",
+            show_envvar=True,
+            help="Also push the Prometheus form to this Pushgateway (job netaudit, grouped by site and instance).",
+        ),
+        click.option(
+            "--quiet",
+            is_flag=True,
+            envvar="NETAUDIT_QUIET",
+            show_envvar=True,
+            help="Nothing on standard output unless there is something to act on (then a short message, "
+            "fit for cron mail); -o and --save still write their files.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 class _PathList(click.Path):
@@ -509,6 +575,7 @@ Examples:
 @catalog_option
 @network_options
 @output_options(render.AUDIT)
+@unattended_options
 @click.option(
     "--control",
     metavar="URL",
@@ -569,6 +636,7 @@ def audit(
     from netaudit.audit import control_target, plan_audit, run_audit
     from netaudit.identity import environment_passwords
 
+    unattended = _unattended(network, save, output_dir)
     sites = _load_catalog(catalog_dirs)
     policy = _load_policy(profile_paths, sites)
     audited = sites.only(platforms) if platforms else sites
@@ -585,13 +653,15 @@ def audit(
     )
     on_result, finish = _progress_sink(len(plan.jobs))
     try:
-        run = run_audit(plan, concurrency=concurrency, on_result=on_result, host=socket.gethostname())
+        run = run_audit(
+            plan, concurrency=concurrency, on_result=on_result, host=socket.gethostname(), site=unattended.site
+        )
     finally:
         finish()
-    if save:
-        _save_run(run, fmt, output_dir)
-    if not save or output is not None or fmt == Format.TABLE:
+    saved = _save_run(run, fmt, output_dir, unattended.store) if unattended.store else None
+    if (not save or output is not None or fmt == Format.TABLE) and not (unattended.quiet and output is None):
         _emit(_render_audit(fmt, run, output), output)
+    _publish_metrics(run, unattended)
     cut_off = [route for route in run.routes if route.control_failed]
     if cut_off:
         first = cut_off[0]
@@ -602,8 +672,7 @@ def audit(
             f"the findings of {', '.join(route.profile for route in cut_off)} are unknown",
             ExitCode.ENVIRONMENT,
         )
-    if FailOn(fail_on).fails(run):
-        sys.exit(ExitCode.FINDINGS)
+    _finish_unattended(run, saved, unattended, FailOn(fail_on))
 
 
 @cli.group()
@@ -812,61 +881,95 @@ def merge(run_files: tuple[Path, ...], fmt: str, output: Path | None) -> None:
         click.echo(f"netaudit: warning: {conflict.describe()}", err=True)
 
 
-def unattended_options(command: F) -> F:
-    """The options of an unattended run that `audit` takes and `schedule` writes into the job it prints."""
-    options = [
-        click.option(
-            "--site",
-            metavar="NAME",
-            default="",
-            envvar="NETAUDIT_SITE",
-            show_envvar=True,
-            help="Label the run with this vantage point (office, VLAN, guest Wi-Fi): every form shows it, "
-            "saved names carry it, retention and drift compare runs of the same site.",
-        ),
-        click.option(
-            "--keep",
-            type=click.IntRange(min=1),
-            envvar="NETAUDIT_KEEP",
-            show_envvar=True,
-            help="With --save: keep only the newest N saved runs of this site (the newest is never deleted).",
-        ),
-        click.option(
-            "--keep-days",
-            type=click.FloatRange(min=0, min_open=True),
-            envvar="NETAUDIT_KEEP_DAYS",
-            show_envvar=True,
-            help="With --save: delete saved runs of this site older than D days before the newest.",
-        ),
-        click.option(
-            "--alert-on",
-            type=click.Choice(["change", "gap", "never"]),
-            envvar="NETAUDIT_ALERT_ON",
-            show_envvar=True,
-            help="With --save: exit 1 and print a short message (fit for cron mail) when... change: a finding "
-            "changed since the site's previous run; gap: the run has a gap, leak or degraded finding; "
-            "never: only errors. Replaces --fail-on.",
-        ),
-        click.option(
-            "--prometheus-textfile",
-            metavar="PATH",
-            type=click.Path(dir_okay=False, path_type=Path),
-            envvar="NETAUDIT_PROMETHEUS_TEXTFILE",
-            show_envvar=True,
-            help="Also write the Prometheus form here, atomically, for node_exporter's textfile collector "
-            "(a *.prom file in its --collector.textfile.directory).",
-        ),
-        click.option(
-            "--pushgateway",
-            metavar="URL",
-            envvar="NETAUDIT_PUSHGATEWAY",
-            show_envvar=True,
-            help="Also push the Prometheus form to this Pushgateway (job netaudit, grouped by site and instance).",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+@dataclasses.dataclass(frozen=True)
+class _Unattended:
+    """The options of an unattended audit (unattended_options), checked, and the store a saving run holds locked."""
+
+    site: str
+    quiet: bool
+    alert_on: str | None
+    prometheus_textfile: Path | None
+    pushgateway: str | None
+    store: Any
+
+
+def _unattended(options: dict[str, Any], save: bool, output_dir: Path) -> _Unattended:
+    """Take the unattended options out of `options`; with --save, lock the output folder for the whole run.
+
+    The lock is released when the command ends (click closes the context), however it ends.
+    """
+    from netaudit.retention import Retention
+    from netaudit.store import RunStore, check_site
+
+    site = check_site(options.pop("site") or "")
+    keep, keep_days, alert_on = options.pop("keep"), options.pop("keep_days"), options.pop("alert_on")
+    unattended = _Unattended(
+        site=site,
+        quiet=options.pop("quiet"),
+        alert_on=alert_on,
+        prometheus_textfile=options.pop("prometheus_textfile"),
+        pushgateway=options.pop("pushgateway"),
+        store=RunStore(output_dir, Retention(keep, keep_days)) if save else None,
+    )
+    if not save and (keep is not None or keep_days is not None or alert_on == "change"):
+        given = "--keep" if keep is not None else "--keep-days" if keep_days is not None else "--alert-on change"
+        raise InputError(f"{given} works on saved runs: add --save (and --output-dir DIR)")
+    if unattended.store is not None:
+        click.get_current_context().with_resource(unattended.store.lock())
+    return unattended
+
+
+def _publish_metrics(run: Any, unattended: _Unattended) -> None:
+    """The Prometheus form to node_exporter's textfile and/or a Pushgateway, when asked."""
+    if unattended.prometheus_textfile is None and not unattended.pushgateway:
+        return
+    from netaudit.metrics_push import push, write_textfile
+
+    text = render.AUDIT.render(Format.PROMETHEUS, run)
+    if unattended.prometheus_textfile is not None:
+        write_textfile(unattended.prometheus_textfile, text)
+    if unattended.pushgateway:
+        push(unattended.pushgateway, text, site=run.site, instance=run.host or socket.gethostname())
+
+
+def _finish_unattended(run: Any, saved: Any, unattended: _Unattended, fail_on: FailOn) -> None:
+    """Exit 1 when the run needs someone: by --alert-on (with its message) or else by --fail-on."""
+    from netaudit.drift import AlertOn, Drift, alert, drift
+
+    if unattended.alert_on is None:
+        if fail_on.fails(run):
+            if unattended.quiet:
+                click.echo(alert(AlertOn.GAP, run, Drift((), False)) or _not_ready_line(run), nl=False)
+            sys.exit(ExitCode.FINDINGS)
+        return
+    alert_on = AlertOn(unattended.alert_on)
+    found = Drift((), False)
+    if alert_on is AlertOn.CHANGE and saved is not None:
+        found = drift(run, _earlier_runs(unattended.store, saved))
+    message = alert(alert_on, run, found, str(saved.path) if saved is not None else "")
+    if message:
+        click.echo(message, nl=False)
+        sys.exit(ExitCode.FINDINGS)
+
+
+def _not_ready_line(run: Any) -> str:
+    names = [p.profile for p in run.readiness.profiles if not p.ready]
+    where = run.site or run.host or "this vantage point"
+    return f"netaudit: {where}: not ready: {', '.join(names)}\n"
+
+
+def _earlier_runs(store: Any, saved: Any, limit: int = 30) -> list[tuple[str, Any]]:
+    """The site's runs saved before this one (label, run), oldest first; unreadable ones are skipped."""
+    from netaudit.runfile import load_audit
+
+    earlier = [path for path in store.runs_of(saved.site) if path != saved.path][-limit:]
+    loaded = []
+    for path in earlier:
+        try:
+            loaded.append((path.stem, load_audit(path)))
+        except NetauditError:
+            continue
+    return loaded
 
 
 @cli.command(
@@ -926,7 +1029,7 @@ def schedule(every: str, systemd: bool, env_file: Path | None, no_windows: bool,
     if config.path is not None:
         argv += ["--config", str(config.path.absolute())]
     argv += ["--save", "--quiet"]
-    argv += _explicit_arguments(ctx, settings)
+    argv += _explicit_arguments(ctx, settings, skip={"quiet"})
     audit_args = ["--config", str(config.path)] if config.path is not None else []
     audit_ctx = audit.make_context("audit", audit_args, parent=ctx, resilient_parsing=True)
     argv += _explicit_arguments(audit_ctx, audit_ctx.params, skip=set(settings) | {"save", "quiet", "fmt", "output"})
@@ -1052,7 +1155,7 @@ def _render_audit(fmt: str, run: Any, output: Path | None) -> str:
     return render.AUDIT.render(fmt, run, colour=_wants_colour(output))
 
 
-def _save_run(run: Any, fmt: str, folder: Path) -> None:
+def _save_run(run: Any, fmt: str, folder: Path, store: Any = None) -> Any:
     """Keep the run's JSON and its chosen form under a dated name (store.py); say where on a terminal."""
     from netaudit.render.formats import SUFFIXES
     from netaudit.runfile import dump
@@ -1060,10 +1163,13 @@ def _save_run(run: Any, fmt: str, folder: Path) -> None:
 
     forms = {} if fmt in (Format.TABLE, Format.JSON) else {SUFFIXES[Format(fmt)]: render.AUDIT.render(fmt, run)}
     when = datetime.fromisoformat(run.started_at) if run.started_at else datetime.now(UTC)
-    saved = RunStore(folder).save(dump(run), when, forms)
+    saved = (store or RunStore(folder)).save(dump(run), when, forms, site=run.site)
     if sys.stderr.isatty():
         shown = ", ".join(str(path) for path in (saved.path, *saved.forms.values()))
         click.echo(f"saved {shown}", err=True)
+        if saved.pruned:
+            click.echo(f"deleted {len(saved.pruned)} older run(s) of this site (retention)", err=True)
+    return saved
 
 
 @cli.command(

@@ -102,15 +102,6 @@ def _paths(value: Any, folder: Path) -> tuple[Any, str | None]:
     return tuple(found), None
 
 
-def _strings(value: Any, folder: Path) -> tuple[Any, str | None]:
-    items = value if isinstance(value, list) else [value]
-    for n, item in enumerate(items, start=1):
-        _, problem = _text(item, folder)
-        if problem:
-            return None, problem if not isinstance(value, list) else f"item {n}: {problem}"
-    return tuple(items), None
-
-
 def _flag(value: Any, _folder: Path) -> tuple[Any, str | None]:
     return (value, None) if isinstance(value, bool) else (None, f"expected true or false, got {describe(value)}")
 
@@ -196,7 +187,6 @@ KEYS: dict[str, Check] = {
     "site": _site,
     "output_dir": _path,
     "format": _text,
-    "formats": _strings,
     "quiet": _flag,
     "keep": _number(1, 1_000_000, integer=True),
     "keep_days": _number(0.001, 100_000),
@@ -212,8 +202,7 @@ PARAMETERS: dict[str, str] = {
     "profile_paths": "profiles",
     "catalog_dirs": "catalog",
     "fmt": "format",
-    "save_formats": "formats",
-    **{key: key for key in KEYS if key not in ("profiles", "catalog", "format", "formats")},
+    **{key: key for key in KEYS if key not in ("profiles", "catalog", "format")},
 }
 """click parameter name -> the config key that gives its default (a command takes those it has)."""
 
