@@ -131,6 +131,12 @@ def test_merge_command_forms(tmp_path: Path) -> None:
     york = next(line for line in lines if line.startswith("york") and "08:00-18:00" in line)
     assert "checked 2026-11-30T12:30+00:00: 2 leak, 1 degraded" in york and "not yet verified" in york
 
+    result = runner.invoke(cli, ["merge", *files, "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("# Example Corp: social media readiness across 3 sites\n")
+    assert "| staff | facebook | ok | leak | leak |" in result.output
+    assert "| leeds | staff | mon-fri 08:00-18:00 Europe/London | verified 2026-11-30T12:30+00:00 |" in result.output
+
     result = runner.invoke(cli, ["merge", *files, "--format", "json", "-o", str(tmp_path / "merged.json")])
     assert result.exit_code == 0, result.output
     document = json.loads((tmp_path / "merged.json").read_text())

@@ -120,6 +120,20 @@ def test_node_exporter_serves_the_textfile(node_exporter: tuple[str, Path]) -> N
     assert [path.name for path in folder.iterdir()] == ["netaudit.prom"]
 
 
+def test_node_exporter_reads_the_audits_prometheus_form(node_exporter: tuple[str, Path]) -> None:
+    from netaudit import render
+    from tests.fixtures.run import fixture_run
+
+    url, folder = node_exporter
+    write_textfile(folder / "netaudit.prom", render.AUDIT.render("prometheus", fixture_run()))
+    scraped = _get(url)
+    assert "node_textfile_scrape_error 0" in scraped
+    ready = [line for line in scraped.splitlines() if line.startswith("netaudit_profile_ready{")]
+    marketing = [line for line in ready if 'profile="marketing"' in line]
+    assert len(marketing) == 1 and 'site="london-hq"' in marketing[0] and marketing[0].endswith(" 1")
+    assert len(ready) == len(fixture_run().policy.profiles)
+
+
 def test_the_textfile_must_be_a_prom_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"reads only \*\.prom files"):
         write_textfile(tmp_path / "netaudit.txt", TEXT)
@@ -144,6 +158,16 @@ def test_a_push_is_grouped_by_site_and_instance(pushgateway: str) -> None:
     push(pushgateway, TEXT.split("# HELP netaudit_findings")[0], site="leeds", instance="ws-17")
     leeds = {(g["labels"]["site"], g["labels"]["instance"]): g for g in _groups(pushgateway)}[("leeds", "ws-17")]  # type: ignore[index]
     assert "netaudit_findings" not in leeds and "netaudit_profile_ready" in leeds
+
+
+def test_the_audits_prometheus_form_is_pushed_whole(pushgateway: str) -> None:
+    from netaudit import render
+    from tests.fixtures.run import fixture_run
+
+    push(pushgateway, render.AUDIT.render("prometheus", fixture_run()), site="london-hq", instance="ws-17")
+    (group,) = _groups(pushgateway)
+    ready = group["netaudit_profile_ready"]["metrics"]  # type: ignore[index]
+    assert {(m["labels"]["profile"], m["value"]) for m in ready} >= {("marketing", "1"), ("staff", "0")}
 
 
 def test_a_push_nobody_receives_is_an_environment_problem() -> None:
