@@ -89,6 +89,10 @@ class ConfiguredCommand(click.Command):
         ctx.meta[CONFIG_META] = config
         names = {param.name for param in self.params}
         defaults = config.defaults_for({name: key for name, key in PARAMETERS.items() if name in names})
+        for param in self.params:  # a form another command offers (format = "html" for probe) is not this one's
+            choice = param.type if isinstance(param.type, click.Choice) else None
+            if choice is not None and param.name in defaults and str(defaults[param.name]) not in choice.choices:
+                del defaults[param.name]
         ctx.default_map = {**(ctx.default_map or {}), **_click_values(defaults)}
         return super().parse_args(ctx, args)
 

@@ -202,3 +202,15 @@ def test_schedule_refuses_a_bad_every(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["schedule", "--every", "often"])
     assert result.exit_code == ExitCode.USAGE
     assert "--every 'often': expected hourly, daily, weekly or five cron fields" in result.output
+
+
+def test_a_form_only_some_commands_have_applies_to_those(runner: CliRunner, tmp_path: Path) -> None:
+    path = _write(tmp_path, 'format = "html"\n')
+    rows = _settings(runner.invoke(cli, ["config", "show", "--config", str(path)]).output)
+    assert rows["--format"] == ("html", f"config {path}:1")
+    result = runner.invoke(cli, ["probe", "--config", str(path), "--help"])
+    assert result.exit_code == 0
+    result = runner.invoke(cli, ["catalog", "list", "--format", "json"])
+    assert result.exit_code == 0
+    result = runner.invoke(cli, ["probe", "--config", str(path), "--input", str(tmp_path / "none.txt")])
+    assert "Invalid value for '--format'" not in result.output
