@@ -41,10 +41,6 @@ _SPECIAL_V4: tuple[tuple[ipaddress.IPv4Network, str], ...] = (
     (_V4("100.64.0.0/10"), "is shared address space (RFC 6598)"),
     (_V4("169.254.0.0/16"), "is link-local"),
     (_V4("192.0.0.0/24"), "is reserved for IETF protocol assignments (RFC 6890)"),
-    (
-        _V4("198.18.0.0/15"),
-        "is benchmarking address space (RFC 2544; also used by fake-IP DNS of local proxies)",
-    ),
     (_V4("224.0.0.0/4"), "is multicast"),
     (_V4("255.255.255.255/32"), "is the broadcast address"),
     (_V4("240.0.0.0/4"), "is reserved (240.0.0.0/4)"),
