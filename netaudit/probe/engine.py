@@ -7,6 +7,7 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import monotonic
@@ -251,25 +252,22 @@ class Prober:
             host, Resolved(evidence, tuple(addresses), None, round((monotonic() - started) * 1000, 1))
         )
 
-    def prepare(self, target: Target) -> None:
-        """Resolve the target's name ahead of its probe (direct route only), so the runner can order work."""
+    def prepare(self, target: Target) -> tuple[str, ...]:
+        """Resolve the target's name ahead of its probe (direct route only), so the runner can order work;
+        returns the addresses its connection will try (none for a proxy route or a failed lookup)."""
         try:
             if self.config.proxy_for(target.url) is not None:
-                return
+                return ()
         except NetauditError:
-            return
+            return ()
         host = urlsplit(target.url).hostname
-        if host:
-            self._resolve(host, Deadline(self.config.timeout))
+        if not host:
+            return ()
+        return self._resolve(host, Deadline(self.config.timeout)).addresses
 
-    def hints_version(self) -> int:
-        """Changes whenever the run learns of another hanging address."""
-        return self.hints.version
-
-    def likely_slow(self, target: Target) -> bool:
-        """True when every address of the target's name has been seen hanging on connect this run."""
-        host = urlsplit(target.url).hostname
-        return bool(host) and self.hints.likely_slow(host or "")
+    def on_hanging(self, listener: Callable[[str], None]) -> None:
+        """Tell `listener` each address seen hanging on connect this run (the runner starts those targets first)."""
+        self.hints.on_hanging(listener)
 
     def _tunnel(
         self, proxy: ProxySpec, host: str, port: int, deadline: Deadline, watch: Stopwatch, trace: _Trace
