@@ -180,6 +180,26 @@ def _start_resolvers(jobs: Sequence[Job], probers: dict[int, Schedulable], sched
         threading.Thread(target=resolve, name=f"resolve-{index}", daemon=True).start()
 
 
+def probe_in_order(
+    prober: Probes,
+    targets: Sequence[Target],
+    concurrency: int,
+    on_result: Callable[[ProbeResult], None] | None = None,
+) -> Iterator[ProbeResult]:
+    """Probe `targets` with one prober; yields results in the order of `targets` as soon as each is
+    due, holding only those that finished before an earlier target did (so output can stream)."""
+    early: dict[int, ProbeResult] = {}
+    due = 0
+    for key, result in run_jobs([Job(i, prober, t) for i, t in enumerate(targets)], concurrency):
+        if on_result:
+            on_result(result)
+        assert isinstance(key, int)
+        early[key] = result
+        while due in early:
+            yield early.pop(due)
+            due += 1
+
+
 def run_probes(
     prober: Probes,
     targets: Sequence[Target],
@@ -187,10 +207,4 @@ def run_probes(
     on_result: Callable[[ProbeResult], None] | None = None,
 ) -> list[ProbeResult]:
     """Probe `targets` with one prober; results come back in the order of `targets`."""
-    results: list[ProbeResult | None] = [None] * len(targets)
-    for key, result in run_jobs([Job(i, prober, t) for i, t in enumerate(targets)], concurrency):
-        if on_result:
-            on_result(result)
-        assert isinstance(key, int)
-        results[key] = result
-    return [result for result in results if result is not None]
+    return list(probe_in_order(prober, targets, concurrency, on_result))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,10 +18,14 @@ CATALOG_SCHEMA = "netaudit/catalog/1"
 
 def plain(value: Any) -> Any:
     """Dataclasses, enums, tuples and dicts as JSON-ready data."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
         return value.value
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    kind = type(value)
+    names = _FIELDS.get(kind) if kind in _FIELDS else _FIELDS.setdefault(kind, _field_names(kind))
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     if isinstance(value, dict):
@@ -28,14 +33,28 @@ def plain(value: Any) -> Any:
     return value
 
 
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+"""Field names per dataclass type: dataclasses.fields() per value was much of rendering many results."""
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def probe_document(run: ProbeRun) -> dict[str, Any]:
     """The `netaudit/probe/1` document of a probe run."""
+    return {**probe_head(run.generated_at, run.version, run.environment), "results": [plain(r) for r in run.results]}
+
+
+def probe_head(generated_at: str, version: str, environment: Mapping[str, str]) -> dict[str, Any]:
+    """The `netaudit/probe/1` document without its results (which come last), for streaming them."""
     return {
         "schema": PROBE_SCHEMA,
-        "generated_at": run.generated_at,
-        "tool": {"name": "netaudit", "version": run.version},
-        "environment": dict(run.environment),
-        "results": [plain(result) for result in run.results],
+        "generated_at": generated_at,
+        "tool": {"name": "netaudit", "version": version},
+        "environment": dict(environment),
     }
 
 
