@@ -30,7 +30,7 @@ class ConnectFailed(Exception):
 def open_connection(
     addresses: list[str], port: int, deadline: Deadline, on_hang: Callable[[str], None] | None = None
 ) -> socket.socket:
-    """A connected socket to the first address that accepts; raises ConnectFailed otherwise.
+    """A connected, non-blocking socket to the first address that accepts; raises ConnectFailed otherwise.
 
     `on_hang(address)` is called once if the connection is still pending after HANG_AFTER seconds
     (its SYN unanswered: a firewall that drops silently); the wait itself goes on to the deadline.
@@ -38,7 +38,8 @@ def open_connection(
     last: ConnectFailed | None = None
     for address in addresses:
         family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # Non-blocking from the start, and left so: the layers above wait with poll (see stream.py).
+        sock = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
         try:
             _connect(sock, address, port, deadline, on_hang)
         except DeadlineExceeded as exc:
@@ -65,7 +66,6 @@ def _connect(
     sock: socket.socket, address: str, port: int, deadline: Deadline, on_hang: Callable[[str], None] | None
 ) -> None:
     # A non-blocking connect, waited for in two steps so a hanging one can be reported early.
-    sock.setblocking(False)
     code = sock.connect_ex((address, port))
     if code not in (0, errno.EINPROGRESS, errno.EAGAIN):
         raise OSError(code, os.strerror(code))
@@ -82,7 +82,6 @@ def _connect(
             raise ConnectionRefusedError(code, os.strerror(code))
         if code:
             raise OSError(code, os.strerror(code))
-    sock.setblocking(True)
 
 
 def connect(

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from netaudit.model import Layer, Status, TlsEvidence
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure
+from netaudit.probe.stream import nonblocking, wait
 
 _EVIDENCE_CACHE = 4096
 """Distinct certificate chains whose evidence a run keeps (a few MB at most)."""
@@ -115,31 +116,50 @@ def handshake(
 ) -> tuple[ssl.SSLSocket, TlsEvidence]:
     """Wrap `sock` in TLS for `host`, verified against the workstation's trust."""
     try:
-        sock.settimeout(deadline.remaining())
-        tls = stores.trusted.wrap_socket(sock, server_hostname=host)
+        tls = _shake_hands(stores.trusted, sock, host, deadline)
     except ssl.SSLCertVerificationError as exc:
-        sock.close()
         raise LayerFailure(Status.TLS_UNTRUSTED, Layer.TLS, _untrusted_detail(exc, host)) from exc
     except (DeadlineExceeded, TimeoutError) as exc:
-        sock.close()
         raise LayerFailure(
             Status.TIMEOUT,
             Layer.TLS,
             f"the TLS handshake with {host} stalled until the deadline (SNI filtering drops packets this way)",
         ) from exc
     except (ssl.SSLError, ConnectionError, OSError) as exc:
-        sock.close()
         raise LayerFailure(Status.TLS_RESET, Layer.TLS, _reset_detail(exc, host)) from exc
     return tls, stores.evidence_of(tls, verified_trusted=True)
+
+
+def _shake_hands(context: ssl.SSLContext, sock: socket.socket, host: str, deadline: Deadline) -> ssl.SSLSocket:
+    """The TLS handshake on a non-blocking socket, waiting with poll within the deadline.
+
+    Same outcome as wrap_socket on a socket with a timeout, without the system call per
+    settimeout that hands the interpreter lock over (see stream.py). Closes the socket on failure.
+    """
+    try:
+        tls = context.wrap_socket(nonblocking(sock), server_hostname=host, do_handshake_on_connect=False)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        while True:
+            try:
+                tls.do_handshake()
+                return tls
+            except ssl.SSLWantReadError:
+                wait(tls, deadline)
+            except ssl.SSLWantWriteError:
+                wait(tls, deadline, writing=True)
+    except BaseException:
+        tls.close()
+        raise
 
 
 def peek_certificate(sock: socket.socket, host: str, stores: TrustStores, deadline: Deadline) -> TlsEvidence | None:
     """The certificate a server presents, without trusting it (evidence for tls_untrusted)."""
     try:
-        sock.settimeout(min(deadline.remaining(), 2.0))
-        tls = stores.unverified.wrap_socket(sock, server_hostname=host)
+        tls = _shake_hands(stores.unverified, sock, host, Deadline(min(deadline.remaining(), 2.0)))
     except (DeadlineExceeded, ssl.SSLError, OSError):
-        sock.close()
         return None
     try:
         return stores.evidence_of(tls, verified_trusted=False)
