@@ -69,6 +69,7 @@ class Prober:
         self._proxy_addresses = proxy_addresses if proxy_addresses is not None else {}
         self._proxy_lock = threading.Lock()
         self.hints = hints or RunHints()
+        self.connects = tcp_layer.ConnectLedger()  # this identity's direct connections: drops shared per run
 
     def with_config(self, config: NetConfig) -> Prober:
         """A prober for another identity or route that shares this one's resolver, trust and proxy lookups."""
@@ -231,7 +232,7 @@ class Prober:
         trace.layer = Layer.TCP
         started = monotonic()
         try:
-            return tcp_layer.connect(list(outcome.addresses), port, deadline, self.hints.hanging)
+            return tcp_layer.connect(list(outcome.addresses), port, deadline, self.hints.hanging, self.connects)
         finally:
             watch.lap("tcp", started)
 
