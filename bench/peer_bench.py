@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--down", action="store_true", help="take the peer bench's lab down at the end")
     options = parser.parse_args(argv)
     peer = peer_bench_dir(options.peer_bench)
+    # Measure netaudit as installed: pip byte-compiles a package; a checkout run with
+    # PYTHONDONTWRITEBYTECODE would otherwise compile its sources at every start.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "netaudit")], check=True)
     sizes = [tuple(int(x) for x in pair.split(":")) for pair in options.sizes.split(",")]
     reps = [int(x) for x in options.reps.split(",")]
     reps += [reps[-1]] * (len(sizes) - len(reps))

@@ -10,7 +10,9 @@ before it starts them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import queue
 import threading
 from collections import deque
@@ -144,13 +146,34 @@ def run_jobs(jobs: Sequence[Job], concurrency: int) -> Iterator[tuple[Hashable, 
     for index in range(max(1, min(concurrency, len(jobs)))):
         threading.Thread(target=work, name=f"probe-{index}", daemon=True).start()
     try:
-        for _ in range(len(jobs)):
-            item = results.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        with _fewer_collections():
+            for _ in range(len(jobs)):
+                item = results.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
     finally:
         schedule.stopped.set()  # workers finish the probe in hand (bounded by its deadline) and stop
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run with the cyclic garbage collector less eager, and blind to what existed before the run.
+
+    A probe's objects are freed by reference counting; the collector only finds the odd cycle
+    (an exception and its traceback). With default settings it ran ~800 times at 10,000 probes,
+    walking every module, catalog entry and thread each full pass: 7% of the CPU. Objects that
+    exist when the run starts are frozen out of its passes, and passes are rarer; both restored
+    after.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(thresholds[0], 5000), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _schedulable(jobs: Sequence[Job]) -> dict[int, Schedulable]:

@@ -42,6 +42,11 @@ class RunHints:
 
     def remember(self, name: str, outcome: Resolved) -> Resolved:
         """Keep the first outcome for a name; returns the one kept."""
+        if outcome.failure is not None:
+            # Kept for the whole run: only its status, layer, detail and evidence are read again,
+            # so let go of the traceback (and the frames it holds) and the exception it wraps.
+            outcome.failure.__traceback__ = None
+            outcome.failure.__cause__ = outcome.failure.__context__ = None
         with self._lock:
             return self._names.setdefault(name, outcome)
 

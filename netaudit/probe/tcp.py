@@ -87,14 +87,6 @@ def _dropped(address: str, port: int, deadline: Deadline) -> ConnectFailed:
     )
 
 
-class _Attempt:
-    """One connection attempt that others may wait on; `failure` once it dropped or was refused."""
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.failure: ConnectFailed | None = None
-
-
 class ConnectLedger:
     """The connection attempts of one identity and route in one run, by address and port.
 
@@ -107,43 +99,51 @@ class ConnectLedger:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._attempts: dict[tuple[str, int], _Attempt] = {}
+        self._pending: dict[tuple[str, int], threading.Event] = {}
+        self._failed: dict[tuple[str, int], ConnectFailed] = {}
 
     def attempt(
         self, address: str, port: int, deadline: Deadline, connect: Callable[[], socket.socket | ConnectFailed]
     ) -> socket.socket | ConnectFailed:
         key = (address, port)
         with self._lock:
-            known = self._attempts.get(key)
-            if known is None:
-                mine = self._attempts[key] = _Attempt()
-        if known is None:
+            failed = self._failed.get(key)
+            pending = self._pending.get(key) if failed is None else None
+            if failed is None and pending is None:
+                mine = self._pending[key] = threading.Event()
+        if failed is not None:
+            return _shared(failed)
+        if pending is None:
             return self._make(key, mine, connect)
         try:
-            settled = known.done.wait(deadline.remaining())
+            settled = pending.wait(deadline.remaining())
         except DeadlineExceeded:
             settled = False
         if not settled:
             failure = _dropped(address, port, deadline)
             return ConnectFailed(failure.status, f"{failure.detail}; {_SHARED}, still pending")
-        if known.failure is None:
-            return connect()
-        return ConnectFailed(known.failure.status, f"{known.failure.detail} ({_SHARED})")
+        with self._lock:
+            failed = self._failed.get(key)
+        return connect() if failed is None else _shared(failed)
 
     def _make(
-        self, key: tuple[str, int], mine: _Attempt, connect: Callable[[], socket.socket | ConnectFailed]
+        self, key: tuple[str, int], mine: threading.Event, connect: Callable[[], socket.socket | ConnectFailed]
     ) -> socket.socket | ConnectFailed:
         outcome: socket.socket | ConnectFailed | None = None
         try:
             outcome = connect()
             return outcome
         finally:
-            if isinstance(outcome, ConnectFailed):
-                mine.failure = outcome
-            else:  # connected (or broke unexpectedly): later attempts connect for themselves
-                with self._lock:
-                    del self._attempts[key]
-            mine.done.set()
+            with self._lock:
+                if isinstance(outcome, ConnectFailed):
+                    self._failed[key] = outcome
+                # connected (or broke unexpectedly): later attempts connect for themselves
+                del self._pending[key]
+            mine.set()
+
+
+def _shared(failure: ConnectFailed) -> ConnectFailed:
+    return ConnectFailed(failure.status, f"{failure.detail} ({_SHARED})")
 
 
 _SHARED = "one connection attempt to this address and port this run, shared by every probe that needed it"
