@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 
 from netaudit.model import ProbeResult, Target
 
-RESOLVERS = 4
+RESOLVERS = 2
 """Threads that resolve names ahead of the probes."""
 
 
