@@ -924,7 +924,8 @@ def _unattended(options: dict[str, Any], save: bool, output_dir: Path) -> _Unatt
     The lock is released when the command ends (click closes the context), however it ends.
     """
     from netaudit.retention import Retention
-    from netaudit.store import RunStore, check_site
+    from netaudit.runnames import check_site
+    from netaudit.store import RunStore
 
     site = check_site(options.pop("site") or "")
     keep, keep_days, alert_on = options.pop("keep"), options.pop("keep_days"), options.pop("alert_on")

@@ -152,7 +152,7 @@ def _url(*schemes: str, allow_user: bool = True) -> Check:
 
 
 def _site(value: Any, folder: Path) -> tuple[Any, str | None]:
-    from netaudit.store import check_site
+    from netaudit.runnames import check_site
 
     text, problem = _text(value, folder)
     if problem:
