@@ -550,12 +550,14 @@ def catalog() -> None:
 
 @catalog.command(
     "list",
+    cls=ConfiguredCommand,
     epilog="""\b
 Examples:
   netaudit catalog list
   netaudit catalog list --catalog ./my-checks --format json
 """,
 )
+@config_option
 @catalog_option
 @output_options(render.CATALOG)
 @reports_errors
@@ -567,12 +569,14 @@ def catalog_list(catalog_dirs: tuple[Path, ...], fmt: str, output: Path | None) 
 
 @catalog.command(
     "show",
+    cls=ConfiguredCommand,
     epilog="""\b
 Examples:
   netaudit catalog show linkedin
   netaudit catalog show twitter --format json
 """,
 )
+@config_option
 @click.argument("platform")
 @catalog_option
 @output_options(render.PLATFORM)
@@ -707,12 +711,14 @@ def profiles() -> None:
 
 @profiles.command(
     "list",
+    cls=ConfiguredCommand,
     epilog="""\b
 Examples:
   netaudit profiles list
   netaudit profiles list --profiles ./profiles --format json
 """,
 )
+@config_option
 @profiles_option
 @catalog_option
 @output_options(render.PROFILES)
@@ -728,12 +734,14 @@ def profiles_list(
 
 @profiles.command(
     "show",
+    cls=ConfiguredCommand,
     epilog="""\b
 Examples:
   netaudit profiles show staff
   netaudit profiles show marketing --profiles ./profiles --format json
 """,
 )
+@config_option
 @click.argument("name")
 @profiles_option
 @catalog_option
@@ -755,6 +763,7 @@ def profiles_show(
 
 @profiles.command(
     "validate",
+    cls=ConfiguredCommand,
     epilog="""\b
 Examples:
   netaudit profiles validate
@@ -762,6 +771,7 @@ Examples:
   netaudit profiles validate --profiles ./profiles
 """,
 )
+@config_option
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @profiles_option
 @catalog_option

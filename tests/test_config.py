@@ -214,3 +214,17 @@ def test_a_form_only_some_commands_have_applies_to_those(runner: CliRunner, tmp_
     assert result.exit_code == 0
     result = runner.invoke(cli, ["probe", "--config", str(path), "--input", str(tmp_path / "none.txt")])
     assert "Invalid value for '--format'" not in result.output
+
+
+def test_the_profiles_commands_read_the_config_too(runner: CliRunner, tmp_path: Path) -> None:
+    profiles = tmp_path / "corp.toml"
+    profiles.write_text(
+        '[organization]\nname = "Config Corp"\nowner = "IT"\ntimezone = "UTC"\n\n'
+        '[profiles.guests]\ndescription = "visitors"\naccess = {}\ndefault = "none"\n'
+    )
+    path = _write(tmp_path, 'profiles = "corp.toml"\n')
+    result = runner.invoke(cli, ["profiles", "validate", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "ok: 1 profiles (guests) of Config Corp" in result.output
+    listed = runner.invoke(cli, ["profiles", "list", "--config", str(path)], env={"NETAUDIT_PROFILES": None})
+    assert "Config Corp" in listed.output

@@ -151,3 +151,27 @@ def test_merge_refuses_what_is_not_an_audit_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["merge", str(bad)])
     assert result.exit_code == ExitCode.USAGE
     assert "notes.json: not a netaudit run" in result.output
+
+
+def test_each_close_is_verified_by_the_run_after_it() -> None:
+    """The example's staff has three windows a day: a run after each one closes checks that one."""
+    from netaudit.catalog import load_catalog
+    from netaudit.policy import load_policy
+    from netaudit.resources import builtin_profiles_dir
+
+    policy = load_policy([builtin_profiles_dir() / "example-corp.toml"], load_catalog([]).names())
+
+    def at(moment: str) -> AuditRun:
+        run = _run("leeds", moment, **STAFF_HOLDS)
+        return dataclasses.replace(run, policy=policy)
+
+    # Tuesday 2027-03-30 (BST): 11:00 and 13:15 London are 10:00 and 12:15 UTC; 12:30 London is inside.
+    runs = [at("2027-03-30T10:00:00+00:00"), at("2027-03-30T11:30:00+00:00"), at("2027-03-30T12:15:00+00:00")]
+    coverage = {w.window: w for w in window_coverage(runs) if w.profile == "staff"}
+    assert list(coverage) == ["mon-fri 10:30-10:45", "mon-fri 12:00-13:00", "mon-fri 15:30-15:45"]
+    morning, lunch, afternoon = coverage.values()
+    assert morning.open is None and morning.closed is not None and morning.closed.at.hour == 10
+    assert lunch.open is not None and lunch.open.at.hour == 11
+    assert lunch.closed is not None and lunch.closed.at.hour == 12
+    assert afternoon.open is None and afternoon.closed is None
+    assert afternoon.describe().endswith("open side not yet verified; closed side not yet verified")
