@@ -126,6 +126,8 @@ def _network(view: AuditView) -> str:
         headers = ["finding", "profile", "platform", "capability", "expected", "observed", "who acts"]
         text += "\n\n### Findings that need attention\n\n" + table(headers, rows)
         text += "\n\n" + "\n\n".join(_finding(finding) for finding in view.attention)
+    elif view.count(FindingKind.UNKNOWN):
+        text += "\n\nNothing needs attention among what could be tested; see what could not be tested below."
     else:
         text += "\n\nThe network does what every profile says."
     return text
