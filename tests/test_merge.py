@@ -175,3 +175,17 @@ def test_each_close_is_verified_by_the_run_after_it() -> None:
     assert lunch.closed is not None and lunch.closed.at.hour == 12
     assert afternoon.open is None and afternoon.closed is None
     assert afternoon.describe().endswith("open side not yet verified; closed side not yet verified")
+
+
+def test_the_html_form_escapes_what_the_runs_say() -> None:
+    from netaudit import render
+
+    run = _run("leeds", LUNCH)
+    hostile = dataclasses.replace(
+        run.policy, organization=dataclasses.replace(run.policy.organization, name="<script>alert(1)</script>")
+    )
+    merged = merge_runs([("a.json", dataclasses.replace(run, policy=hostile)), ("b.json", _run("york", LUNCH))])
+    page = render.MERGE.render("html", merged)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.startswith("<!DOCTYPE html>") and '<td class="leak">leak</td>' in page
+    assert "organisation differs" in page

@@ -126,6 +126,7 @@ MERGE: Kind[Merged] = Kind(
         Format.TABLE: "netaudit.render.merge_table:render_merged",
         Format.JSON: "netaudit.render.merge_json:render_merged",
         Format.MARKDOWN: "netaudit.render.merge_markdown:render_merged",
+        Format.HTML: "netaudit.render.merge_html:render_merged",
     },
 )
 DIFF: Kind[RunDiff] = Kind(
