@@ -1107,6 +1107,8 @@ def _explicit_arguments(ctx: click.Context, values: dict[str, Any], skip: set[st
     """The options set on the command line or in the environment, as arguments (the config file gives the rest)."""
     from click.core import ParameterSource
 
+    from netaudit.secrets import mask_url
+
     args: list[str] = []
     for param in ctx.command.params:
         name = param.name
@@ -1121,6 +1123,11 @@ def _explicit_arguments(ctx: click.Context, values: dict[str, Any], skip: set[st
             for item in value:
                 args += [flag, str(Path(item).absolute()) if isinstance(item, Path) else str(item)]
         elif value not in (None, ""):
+            if isinstance(value, str) and mask_url(value) != value:
+                raise InputError(
+                    f"{flag} {mask_url(value)} carries a password, which a printed job would show: give the "
+                    f"user only, and the password in the job's --env-file ({PASSWORD_ENV}=...)"
+                )
             args += [flag, str(value.absolute()) if isinstance(value, Path) else str(value)]
     return args
 

@@ -228,3 +228,11 @@ def test_the_profiles_commands_read_the_config_too(runner: CliRunner, tmp_path: 
     assert "ok: 1 profiles (guests) of Config Corp" in result.output
     listed = runner.invoke(cli, ["profiles", "list", "--config", str(path)], env={"NETAUDIT_PROFILES": None})
     assert "Config Corp" in listed.output
+
+
+def test_schedule_never_prints_a_password(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["schedule", "--no-windows"], env={"NETAUDIT_PROXY": "http://audit:hunter2@p.corp:3128"})
+    assert result.exit_code == ExitCode.USAGE
+    assert "--proxy http://audit:***@p.corp:3128 carries a password" in result.output
+    assert "hunter2" not in result.output
