@@ -90,29 +90,40 @@ def site_of(run: AuditRun, source: str) -> str:
 def merge_runs(runs: Sequence[tuple[str, AuditRun]]) -> Merged:
     """Merge (source, run) pairs: each site's newest run for the matrices, all its runs for the windows."""
     by_site: dict[str, list[tuple[str, AuditRun]]] = {}
+    seen: set[tuple[str, str, str]] = set()
     for source, run in runs:
-        by_site.setdefault(site_of(run, source), []).append((source, run))
+        site = site_of(run, source)
+        if (site, run.host, run.started_at) in seen:  # latest.json beside the run it copies
+            continue
+        seen.add((site, run.host, run.started_at))
+        by_site.setdefault(site, []).append((source, run))
     states = []
     for site, entries in sorted(by_site.items()):
         source, newest = max(entries, key=lambda entry: entry[1].started_at)
         states.append(SiteState(site=site, run=newest, source=source, runs=len(entries)))
-    profiles = _ordered(name for state in states for name in state.run.policy.profiles)
-    platforms = _ordered(f.platform for state in states for f in state.run.findings)
+    every_run = [run for entries in by_site.values() for _, run in entries]
+    profiles = _ordered(name for run in every_run for name in run.policy.profiles)
+    platforms = _ordered(f.platform for run in every_run for f in run.findings)
+    # A site's newest run may be one of a window's runs (--profile staff): each profile is shown by
+    # the newest of the site's runs that audited it.
+    latest = {
+        (site, profile): found
+        for site, entries in by_site.items()
+        for profile in profiles
+        if (found := _newest_with(entries, profile)) is not None
+    }
     cells: dict[tuple[str, str, str], FindingKind | None] = {}
-    for state in states:
-        for profile in profiles:
-            for platform in platforms:
-                kinds = [
-                    f.finding for f in state.run.findings if f.profile == profile and f.platform == platform
-                ]
-                cells[(profile, platform, state.site)] = worst(kinds)
+    for (site, profile), run in latest.items():
+        for platform in platforms:
+            kinds = [f.finding for f in run.findings if f.profile == profile and f.platform == platform]
+            cells[(profile, platform, site)] = worst(kinds)
     return Merged(
         organization=_organization(states),
         sites=tuple(states),
         profiles=profiles,
         platforms=platforms,
         cells=cells,
-        readiness=tuple(_across(profile, states) for profile in profiles),
+        readiness=tuple(_across(profile, [s.site for s in states], latest) for profile in profiles),
         windows=tuple(
             (site, tuple(window_coverage([run for _, run in by_site[site]]))) for site in sorted(by_site)
         ),
@@ -129,17 +140,23 @@ def _organization(states: Sequence[SiteState]) -> str:
     return names[0] if len(names) == 1 else " / ".join(names)
 
 
-def _across(profile: str, states: Sequence[SiteState]) -> ProfileAcross:
+def _newest_with(entries: Sequence[tuple[str, AuditRun]], profile: str) -> AuditRun | None:
+    having = [run for _, run in entries if any(p.profile == profile for p in run.readiness.profiles)]
+    return max(having, key=lambda run: run.started_at, default=None)
+
+
+def _across(profile: str, sites: Sequence[str], latest: Mapping[tuple[str, str], AuditRun]) -> ProfileAcross:
     ready, not_ready, absent = [], [], []
-    for state in states:
-        verdict = next((p for p in state.run.readiness.profiles if p.profile == profile), None)
+    for site in sites:
+        run = latest.get((site, profile))
+        verdict = next((p for p in run.readiness.profiles if p.profile == profile), None) if run else None
         if verdict is None:
-            absent.append(state.site)
+            absent.append(site)
         elif verdict.ready:
-            ready.append(state.site)
+            ready.append(site)
         else:
             reasons = verdict.reasons or tuple(f"missing rule: {rule}" for rule in verdict.missing_rules)
-            not_ready.append((state.site, tuple(reasons)))
+            not_ready.append((site, tuple(reasons)))
     return ProfileAcross(profile, tuple(ready), tuple(not_ready), tuple(absent))
 
 

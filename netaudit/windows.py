@@ -236,16 +236,19 @@ def window_coverage(runs: Sequence[AuditRun]) -> list[WindowCoverage]:
 
     A run saw the open side of a window when the profile's probes ran inside it, and the closed side
     of the window that had closed last before them when they ran outside all of the profile's
-    windows. The policy and timezone are the newest run's.
+    windows. Each profile is read as the newest run that audited it wrote it; the timezone is the
+    newest run's.
     """
     if not runs:
         return []
-    newest = max(runs, key=lambda run: run.started_at)
-    zone = newest.policy.organization.timezone
+    ordered = sorted(runs, key=lambda run: run.started_at)
+    zone = ordered[-1].policy.organization.timezone
     tz = ZoneInfo(zone)
+    # Each profile as the newest run that audited it has it (a window's run audits some profiles only).
+    written = {name: profile for run in ordered for name, profile in run.policy.profiles.items()}
     sides: dict[tuple[str, TimeWindow, Side], SideSeen] = {}
-    for run in sorted(runs, key=lambda run: run.started_at):
-        for name, profile in newest.policy.profiles.items():
+    for run in ordered:
+        for name, profile in written.items():
             at = _probed_at(run, name)
             if at is None or not _enforced(profile):
                 continue
@@ -266,7 +269,7 @@ def window_coverage(runs: Sequence[AuditRun]) -> list[WindowCoverage]:
             open=sides.get((name, window, Side.OPEN)),
             closed=sides.get((name, window, Side.CLOSED)),
         )
-        for name, profile in newest.policy.profiles.items()
+        for name, profile in written.items()
         if _enforced(profile)
         for window in profile.rules.hours
     ]

@@ -189,3 +189,22 @@ def test_the_html_form_escapes_what_the_runs_say() -> None:
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert page.startswith("<!DOCTYPE html>") and '<td class="leak">leak</td>' in page
     assert "organisation differs" in page
+
+
+def test_a_sites_window_run_does_not_hide_its_other_profiles() -> None:
+    """The newest run of a site may be one of staff's window runs (--profile staff): the other
+    profiles are shown from the newest run that audited them; latest.json is not counted twice."""
+    full = _run("leeds", LUNCH)
+    policy = dataclasses.replace(full.policy, profiles={"staff": full.policy.profiles["staff"]})
+    staff_only = dataclasses.replace(
+        _run("leeds", EVENING),
+        policy=policy,
+        findings=tuple(f for f in _run("leeds", EVENING).findings if f.profile == "staff"),
+        readiness=Readiness(False, tuple(p for p in full.readiness.profiles if p.profile == "staff")),
+    )
+    merged = merge_runs([("full.json", full), ("side.json", staff_only), ("latest.json", staff_only)])
+    (leeds,) = merged.sites
+    assert leeds.runs == 2 and leeds.run.started_at == EVENING
+    marketing = next(p for p in merged.readiness if p.profile == "marketing")
+    assert marketing.ready_at == ("leeds",) and marketing.absent_at == ()
+    assert merged.cell("volunteers", "facebook", "leeds") is FindingKind.LEAK
