@@ -578,6 +578,7 @@ def main() -> None:
     """Entry point of the console script."""
     try:
         cli.main(prog_name="netaudit", standalone_mode=False)
+        _leave_now()
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -590,3 +591,14 @@ def main() -> None:
         # The reader went away (e.g. `| head`): not an error worth a traceback.
         sys.stderr.close()
         sys.exit(ExitCode.OK)
+
+
+def _leave_now() -> None:
+    """Exit 0 once the output is flushed, without tearing the interpreter down object by object.
+
+    After a large probe run that teardown (every module, result and trust store freed, one by
+    one) took 0.1-0.2 s; netaudit registers no exit handlers and has closed its files by now.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(ExitCode.OK)
