@@ -18,6 +18,7 @@ setup(
     packages=[
         "netaudit",
         "netaudit.cli",
+        "netaudit.model",
         "netaudit.net",
         "netaudit.probe",
         "netaudit.render",
