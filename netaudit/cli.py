@@ -194,6 +194,41 @@ def network_options(command: F) -> F:
     return command
 
 
+def bypass_options(command: F) -> F:
+    """`--plan` and `--bypass`: what `probe` and `audit` would touch, and the paths around the policy."""
+    command = click.option(
+        "--bypass/--no-bypass",
+        default=False,
+        show_default=True,
+        envvar="NETAUDIT_BYPASS",
+        show_envvar=True,
+        help="Also try the paths around the policy for what must stay blocked: IPv6 on its own, "
+        "DNS-over-HTTPS, QUIC (HTTP/3).",
+    )(command)
+    command = click.option(
+        "--doh-resolvers",
+        metavar="FILE",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The DNS-over-HTTPS resolvers --bypass asks (TOML, as netaudit/data/doh-resolvers.toml). "
+        "Default: the built-in list of public resolvers.",
+    )(command)
+    return click.option(
+        "--plan",
+        "show_plan",
+        is_flag=True,
+        help="Print every host, port and protocol the run would use, the DNS servers and the count of probes "
+        "(table or json), and send nothing.",
+    )(command)
+
+
+def _plan_format(fmt: str) -> str:
+    from netaudit.render.plan import PLAN_FORMATS
+
+    if fmt not in PLAN_FORMATS:
+        raise InputError(f"--plan prints {' or '.join(PLAN_FORMATS)}, not {fmt}")
+    return fmt
+
+
 def _netconfig(options: dict[str, Any]) -> NetConfig:
     from netaudit.netconfig import build_netconfig
 
@@ -223,6 +258,12 @@ def _prober(config: NetConfig) -> Prober:
 
     hosts = load_hosts(system_hosts_path()) if config.resolver is None else None
     return Prober(config, hosts=hosts)
+
+
+def _doh_list(path: Path | None) -> tuple[Any, ...]:
+    from netaudit.bypass.doh import load_resolvers
+
+    return tuple(load_resolvers(path))
 
 
 def _route_words(via: str) -> str:
@@ -310,6 +351,7 @@ Examples:
 )
 @catalog_option
 @network_options
+@bypass_options
 @output_options(render.PROBE)
 @reports_errors
 def probe(
@@ -320,6 +362,9 @@ def probe(
     fmt: str,
     output: Path | None,
     concurrency: int,
+    show_plan: bool,
+    bypass: bool,
+    doh_resolvers: Path | None,
     **network: Any,
 ) -> None:
     """Probe URLs, hosts or the catalog and tell, for each, which layer blocks it.
@@ -344,6 +389,13 @@ def probe(
         raise InputError("nothing to probe: the input named no targets")
     config = _netconfig(network)
     prober = _prober(config)
+    if show_plan:
+        from netaudit.plan import probe_plan
+        from netaudit.render.plan import render_plan
+
+        doh = _doh_list(doh_resolvers) if bypass else ()
+        _emit(render_plan(probe_plan(prober, target_list, bypass, doh), _plan_format(fmt)), output)
+        return
     on_result, finish = _progress_sink(len(target_list))
     try:
         results = run_probes(prober, target_list, concurrency, on_result)
@@ -420,6 +472,7 @@ Examples:
 @click.option("--platform", "platforms", multiple=True, metavar="ID", help="Audit only this platform (repeatable).")
 @catalog_option
 @network_options
+@bypass_options
 @output_options(render.AUDIT)
 @click.option(
     "--control",
@@ -452,6 +505,9 @@ def audit(
     concurrency: int,
     control: str,
     fail_on: str,
+    show_plan: bool,
+    bypass: bool,
+    doh_resolvers: Path | None,
     **network: Any,
 ) -> None:
     """Hold the access profiles against what the firewall and proxy really do.
@@ -478,6 +534,13 @@ def audit(
         passwords=environment_passwords(os.environ),
         control=None if control.strip().lower() == "none" else control_target(_control_url(control)),
     )
+    if show_plan:
+        from netaudit.plan import audit_plan
+        from netaudit.render.plan import render_plan
+
+        doh = _doh_list(doh_resolvers) if bypass else ()
+        _emit(render_plan(audit_plan(plan, bypass, doh), _plan_format(fmt)), output)
+        return
     on_result, finish = _progress_sink(len(plan.jobs))
     try:
         run = run_audit(plan, concurrency=concurrency, on_result=on_result, host=socket.gethostname())

@@ -61,6 +61,16 @@ class Route(enum.StrEnum):
     PROXY = "proxy"
 
 
+class ProbePath(enum.StrEnum):
+    """Which way to the site a probe took: the ordinary one (`tcp`: the route a browser uses), or one of
+    the paths around a policy that browsers and apps also know (DESIGN.md, "Paths around the policy")."""
+
+    TCP = "tcp"
+    IPV6 = "ipv6"
+    QUIC = "quic"
+    DOH = "doh"
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One URL of a platform, with what the real site's answer looks like."""
@@ -175,6 +185,8 @@ class ProbeResult:
     started_at: str = ""
     notes: tuple[str, ...] = ()
     """What was unusual but did not change the status (an unexpected status code from the real site)."""
+    path: ProbePath = ProbePath.TCP
+    """The way to the site this probe took (`tcp` for the ordinary probe; see ProbePath)."""
 
 
 @dataclass(frozen=True)
@@ -340,6 +352,8 @@ class Finding:
     detail: str = ""
     remediation: str = ""
     probed_at: str = ""
+    path: ProbePath = ProbePath.TCP
+    """The way to the site the finding is about: `tcp`, or a path around the policy (ipv6, quic, doh)."""
 
 
 @dataclass(frozen=True)

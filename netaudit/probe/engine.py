@@ -15,7 +15,17 @@ from urllib.parse import urljoin, urlsplit
 import dns.resolver
 
 from netaudit.errors import LocalResourceError, NetauditError, local_resource_error
-from netaudit.model import DnsEvidence, HttpEvidence, Layer, ProbeResult, Route, Status, Target, TlsEvidence
+from netaudit.model import (
+    DnsEvidence,
+    HttpEvidence,
+    Layer,
+    ProbePath,
+    ProbeResult,
+    Route,
+    Status,
+    Target,
+    TlsEvidence,
+)
 from netaudit.netconfig import NetConfig, ProxySpec
 from netaudit.probe import dns as dns_layer
 from netaudit.probe import proxy as proxy_layer
@@ -67,8 +77,14 @@ class Prober:
         proxy_addresses: dict[str, list[str]] | None = None,
         hints: RunHints | None = None,
         hosts: dns_layer.HostsFile | None = None,
+        path: ProbePath = ProbePath.TCP,
+        family: str = "any",
     ) -> None:
         self.config = config
+        self.path = path
+        """The way this prober's results are labelled with (a bypass prober says ipv6 or doh)."""
+        self.family = family
+        """Which addresses a name resolves to here: `any` (A, else AAAA) or `ipv6` (AAAA only)."""
         self.resolver = resolver or dns_layer.make_resolver(config.resolver)
         self.stores = stores or tls_layer.TrustStores(config.ca_bundle, config.public_roots)
         self.secrets = config.secrets()
@@ -86,6 +102,23 @@ class Prober:
             proxy_addresses=self._proxy_addresses,
             hints=self.hints,
             hosts=self.hosts,
+        )
+
+    def on_path(self, path: ProbePath, *, family: str = "any", answers: dns_layer.HostsFile | None = None) -> Prober:
+        """A prober for a path around the policy: the same identity, route and trust, its own DNS outcomes.
+
+        `family="ipv6"` resolves names to their AAAA records only; `answers` are addresses found ahead
+        (a DoH answer), used instead of the resolver for the names they list.
+        """
+        return Prober(
+            self.config,
+            resolver=self.resolver,
+            stores=self.stores,
+            proxy_addresses=self._proxy_addresses,
+            hints=RunHints(),
+            hosts=answers if answers is not None else self.hosts,
+            path=path,
+            family=family,
         )
 
     def proxy_addresses(self, spec: ProxySpec, deadline: Deadline) -> list[str]:
@@ -172,6 +205,7 @@ class Prober:
             elapsed_ms=watch.elapsed_ms(),
             started_at=started_at,
             notes=tuple(redact(note, self.secrets) for note in trace.notes),
+            path=self.path,
         )
 
     def _follow(self, target: Target, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> tuple[Status, str]:
@@ -279,7 +313,7 @@ class Prober:
             return known
         started = monotonic()
         try:
-            answer = dns_layer.resolve(self.resolver, host, deadline, self.hosts)
+            answer = dns_layer.resolve(self.resolver, host, deadline, self.hosts, self.family)
         except LayerFailure as failure:
             outcome = Resolved(failure.dns, (), failure, round((monotonic() - started) * 1000, 1))
             if failure.status is Status.DNS_ERROR:
