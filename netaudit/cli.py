@@ -266,6 +266,12 @@ def _doh_list(path: Path | None) -> tuple[Any, ...]:
     return tuple(load_resolvers(path))
 
 
+def _bypass_settings(doh_resolvers: Path | None) -> Any:
+    from netaudit.bypass.run import BypassSettings
+
+    return BypassSettings(doh=_doh_list(doh_resolvers))
+
+
 def _route_words(via: str) -> str:
     return "directly" if via == "direct" else f"through {via}"
 
@@ -402,6 +408,11 @@ def probe(
     finally:
         finish()
     environment = {**config.describe(), "host": socket.gethostname()}
+    if bypass:
+        from netaudit.bypass.run import canary, probe_bypasses
+
+        results += probe_bypasses(prober, target_list, results, _bypass_settings(doh_resolvers), concurrency)
+        environment.update(canary(prober))
     run = ProbeRun(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         version=__version__,
@@ -533,6 +544,7 @@ def audit(
         profile_names=profile_names,
         passwords=environment_passwords(os.environ),
         control=None if control.strip().lower() == "none" else control_target(_control_url(control)),
+        bypass=_bypass_settings(doh_resolvers) if bypass else None,
     )
     if show_plan:
         from netaudit.plan import audit_plan

@@ -161,6 +161,8 @@ class HttpEvidence:
     bytes_read: int = 0
     redirects: tuple[str, ...] = ()
     fingerprint: str = ""
+    alt_svc: str = ""
+    """The Alt-Svc header (RFC 7838): where the site offers HTTP/3 (`h3`), the QUIC path is worth trying."""
 
 
 @dataclass(frozen=True)

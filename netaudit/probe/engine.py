@@ -227,6 +227,7 @@ class Prober:
                 bytes_read=len(answer.body),
                 redirects=tuple(trace.redirects),
                 fingerprint=fingerprint.product if fingerprint else "",
+                alt_svc=answer.headers.get("alt-svc", "") if trace.reached_site() else "",
             )
             if answer.status in _REDIRECTS and location and not fingerprint:
                 if hop == MAX_REDIRECTS:

@@ -1,0 +1,130 @@
+"""`audit --bypass` in the lab: IPv6 and DNS-over-HTTPS around a block, found as leaks, and closed again.
+
+The lab's firewall drops the site over IPv4 only, and its DNS sinkholes another name that the lab's
+DoH resolver answers; a profile that must not reach them gets a leak for each path, with the path
+and its remediation, and a profile that may use them gets only a note. Once nftables closes the
+paths too, the same audit reports no bypass at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.netlab import HOSTS, Lab
+from tests.netlab.bypass import DOHSITE, V6ONLY, BypassLab, add_bypass
+
+pytestmark = pytest.mark.integration
+
+PROFILES = """
+[organization]
+name = "Lab Corp"
+owner = "Communications"
+timezone = "UTC"
+
+[profiles.staff]
+description = "direct, no social media"
+access = {}
+
+[profiles.comms]
+description = "direct, reads sidewalk"
+access = { sidewalk = "read" }
+"""
+
+
+@pytest.fixture(scope="module")
+def bypass(lab: Lab) -> Iterator[BypassLab]:
+    paths = add_bypass(lab)
+    yield paths
+    paths.apply()
+
+
+def _catalog(folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "sidewalk.toml").write_text(
+        f'[platform]\nid = "sidewalk"\nname = "Sidewalk"\n\n[[endpoint]]\ncapability = "read"\n'
+        f'url = "https://{V6ONLY}/"\nexpect_status = [200]\n',
+        encoding="utf-8",
+    )
+    (folder / "hushed.toml").write_text(
+        f'[platform]\nid = "hushed"\nname = "Hushed"\n\n[[endpoint]]\ncapability = "read"\n'
+        f'url = "https://{DOHSITE}/"\nexpect_status = [200]\n',
+        encoding="utf-8",
+    )
+    return folder
+
+
+def _audit(lab: Lab, bypass: BypassLab) -> dict[str, Any]:
+    profiles = lab.workdir / "bypass-profiles.toml"
+    profiles.write_text(PROFILES, encoding="utf-8")
+    result = lab.run_netaudit(
+        "audit",
+        "--bypass",
+        "--doh-resolvers",
+        str(bypass.doh_list()),
+        "--profiles",
+        str(profiles),
+        "--catalog",
+        str(_catalog(lab.workdir / "bypass-catalog")),
+        "--platform",
+        "sidewalk",
+        "--platform",
+        "hushed",
+        "--control",
+        lab.url(HOSTS.control),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        *lab.netaudit_base_args(2),
+    )
+    assert result.returncode == 0, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def _by_id(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {finding["id"]: finding for finding in document["findings"]}
+
+
+def test_ipv6_and_doh_around_the_block_are_leaks(lab: Lab, bypass: BypassLab) -> None:
+    bypass.apply()
+    document = _audit(lab, bypass)
+    findings = _by_id(document)
+    # The ordinary path is blocked as the profile says: IPv4 dropped, the name sinkholed.
+    assert findings["staff.sidewalk.read"]["finding"] == "ok"
+    assert findings["staff.sidewalk.read"]["observed"] == "tcp_timeout"
+    assert findings["staff.hushed.read"]["observed"] == "dns_sinkhole"
+    ipv6 = findings["staff.sidewalk.read.ipv6"]
+    assert (ipv6["finding"], ipv6["path"], ipv6["observed"]) == ("leak", "ipv6", "reachable")
+    assert "has no IPv6 twin" in ipv6["remediation"] and "2001:db8:10::20" in ipv6["remediation"]
+    doh = findings["staff.hushed.read.doh"]
+    assert (doh["finding"], doh["path"], doh["observed"]) == ("leak", "doh", "reachable")
+    assert "use-application-dns.net" in doh["remediation"] and bypass.doh_url in doh["remediation"]
+    # comms may read sidewalk: blocked over IPv4 is a gap; IPv6 reaching it is only noted.
+    assert findings["comms.sidewalk.read"]["finding"] == "gap"
+    assert "reachable over ipv6 as well" in findings["comms.sidewalk.read"]["detail"]
+    assert "comms.sidewalk.read.ipv6" not in findings
+    paths = {(o["id"], o["path"], o["status"]) for o in document["observations"]}
+    assert ("sidewalk.read.1", "ipv6", "reachable") in paths
+    assert ("hushed.read.1", "doh", "reachable") in paths
+    assert document["readiness"]["ready"] is False
+    assert document["environment"]["doh_canary"].startswith("DoH off signalled")
+
+
+def test_closed_paths_report_no_bypass(lab: Lab, bypass: BypassLab) -> None:
+    bypass.apply(closed=("ipv6", "doh"))
+    try:
+        document = _audit(lab, bypass)
+    finally:
+        bypass.apply()
+    assert [f["id"] for f in document["findings"] if f["path"] != "tcp"] == []
+    staff = [f for f in document["findings"] if f["profile"] == "staff"]
+    assert {f["finding"] for f in staff} == {"ok"}
+    tried = {(o["id"], o["path"]): o["status"] for o in document["observations"] if o["path"] != "tcp"}
+    assert tried[("sidewalk.read.1", "ipv6")] == "tcp_timeout"
+    assert tried[("hushed.read.1", "doh")] == "dns_error"
