@@ -15,7 +15,14 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=["netaudit", "netaudit.probe", "netaudit.render", "netaudit.checks", "netaudit.profiles"],
+    packages=[
+        "netaudit",
+        "netaudit.bypass",
+        "netaudit.probe",
+        "netaudit.render",
+        "netaudit.checks",
+        "netaudit.profiles",
+    ],
     # The catalog and the example profiles live at the top of the repository (data only, easy to
     # edit) and ship inside the installed package, so an installed netaudit finds them anywhere.
     package_dir={"netaudit.checks": "checks", "netaudit.profiles": "profiles"},
@@ -35,6 +42,7 @@ setup(
         "cryptography>=42",
         "pyspnego>=0.10",
         "tzdata",  # time-zone data where the system has none (Windows, slim images)
+        "aioquic>=1.0",  # the QUIC handshake of --bypass
     ],
     extras_require={
         "test": [
