@@ -12,11 +12,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from netaudit.catalog import Catalog
+from netaudit.hours import describe_hours, expected_access
 from netaudit.model import (
     AccessLevel,
     Capability,
     Finding,
     FindingKind,
+    Organization,
     Platform,
     PolicySet,
     ProbeResult,
@@ -25,9 +27,7 @@ from netaudit.model import (
     Readiness,
     Status,
 )
-from netaudit.policy import missing_rules
 from netaudit.remediation import gap_remedy, leak_remedy
-from netaudit.schedule import describe_hours, expected_access
 
 # Statuses that mean the network keeps the user out; the others mean the test was inconclusive
 # (the site itself failing, a stalled transfer, credentials the proxy would not take).
@@ -217,3 +217,36 @@ def readiness(policy: PolicySet, findings: list[Finding]) -> Readiness:
             )
         )
     return Readiness(ready=all(verdict.ready for verdict in verdicts), profiles=tuple(verdicts))
+
+
+RULE_NAMES = ("owner", "hours", "posting", "content")
+"""The written rules the readiness verdict asks for, in the order missing_rules() names them."""
+
+
+def missing_rules(profile: Profile, organization: Organization) -> list[str]:
+    """Which written rules (of RULE_NAMES: owner, hours, posting, content) this profile lacks.
+
+    What a profile needs depends on what it may do, so that no profile is held to a rule that
+    cannot apply to it:
+
+    - every profile needs the organisation's `owner` of social media;
+    - a profile that may read (any platform, or its default, above `none`) also needs `hours`
+      (when it may be used; `mon-sun 00:00-24:00` says "any time" explicitly) and `posting`
+      (whether and how it may post, e.g. "Staff do not post on behalf of the company");
+    - a profile that may post anywhere also needs `content` (what may be posted).
+
+    A profile that may not use social media at all (every level `none`, e.g. guests) needs no
+    hours, posting or content rule: there is nothing for them to govern.
+    """
+    missing: list[str] = []
+    if not organization.owner.strip():
+        missing.append("owner")
+    level = profile.max_access
+    if level >= AccessLevel.READ:
+        if not profile.rules.hours:
+            missing.append("hours")
+        if not profile.rules.posting.strip():
+            missing.append("posting")
+    if level >= AccessLevel.POST and not profile.rules.content.strip():
+        missing.append("content")
+    return missing

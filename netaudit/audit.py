@@ -158,6 +158,7 @@ def run_audit(
         readiness=verdict,
         host=host,
         site=site,
+        catalog_version=plan.catalog.version,
         platforms=tuple(plan.catalog.platforms.values()),
         routes=routes,
     )

@@ -1,35 +1,43 @@
-"""The site catalog: strict loading of `checks/<platform>.toml` files into `Platform` objects.
+"""The site catalog: strict loading of `checks/<platform>.toml` files into a `Catalog`.
 
-This module owns the catalog file format, its validation and the `Catalog` that the planner and
-the CLI query. Loading starts from the model's defaults, rejects unknown keys at every level and
-reports every problem as one line, ``<path>:<line>: <where>: <what>``, raised as `CatalogError`.
+This module owns the catalog file format and its validation (the `Catalog` it returns, with its
+lookups, is catalogindex.py's). Loading starts from the model's defaults, rejects unknown keys at
+every level and collects every problem of every file, each one line,
+``<path>:<line>: <where>: <what>`` (tomlschema.py), raised together as `InvalidCatalogError`.
 
-Endpoint ids are generated, not written: ``<platform>.<capability>.<n>``, where n counts from 1
-in file order within each capability (``facebook.media.2``), so they stay stable while a file
-keeps its order.
+Endpoint ids are written in the file (``id = "facebook.media.2"``, which the built-in catalog does
+for every endpoint), so that reordering a file, or adding an endpoint in the middle, renames
+nothing: saved runs, diffs and alerts keep naming the same endpoint. An endpoint without an `id`
+gets ``<platform>.<capability>.<n>``, n counting from 1 in file order within its capability, which
+holds only while the file keeps its order. An id is the platform id, then dot-separated parts; one
+id names one endpoint.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from netaudit.catalogindex import Catalog
 from netaudit.errors import CatalogError
 from netaudit.model import Capability, Endpoint, Platform
 from netaudit.resources import builtin_checks_dir
+from netaudit.tomlschema import Problems, Schema, describe, summary
 from netaudit.tomlsource import InvalidToml, Key, NotUtf8, TomlFileError, TomlSource, UnreadableFile
 
 __all__ = [
+    "ENDPOINT_ID_RE",
     "ENDPOINT_KEYS",
     "METHODS",
     "PLATFORM_ID_RE",
     "PLATFORM_KEYS",
     "TOP_KEYS",
     "Catalog",
+    "InvalidCatalogError",
     "load_catalog",
     "load_platform_file",
 ]
@@ -42,111 +50,30 @@ METHODS = ("GET", "HEAD", "OPTIONS")
 
 TOP_KEYS = ("endpoint", "platform")
 PLATFORM_KEYS = ("aliases", "id", "name")
-ENDPOINT_KEYS = ("capability", "expect_status", "expect_title", "method", "note", "url")
+ENDPOINT_KEYS = ("capability", "expect_status", "expect_title", "id", "method", "note", "url")
 _PLATFORM_REQUIRED = ("id", "name")
 _ENDPOINT_REQUIRED = ("capability", "url")
 _CAPABILITIES = tuple(c.value for c in Capability)
 _ID_RULE = "lowercase letters, digits, '-' and '_'"
+ENDPOINT_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)+")
+"""What an endpoint id looks like: the platform id, then one or more parts, separated by dots."""
+_ENDPOINT_ID_RULE = "the platform id, then '.'-separated parts of lowercase letters, digits, '-' and '_'"
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
-# --- The catalog -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """Every known platform (built-in and the user's), ordered by id, with lookups by name and id."""
-
-    platforms: Mapping[str, Platform] = field(default_factory=dict)
-    _names: dict[str, str] = field(init=False, repr=False, compare=False)
-    _endpoints: dict[str, Endpoint] = field(init=False, repr=False, compare=False)
-    _by_host: dict[str, list[Endpoint]] = field(init=False, repr=False, compare=False)
-    _by_url: dict[str, Endpoint] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        ordered = {pid: self.platforms[pid] for pid in sorted(self.platforms)}
-        names: dict[str, str] = {}
-        endpoints: dict[str, Endpoint] = {}
-        for pid, platform in ordered.items():
-            for name in (pid, *platform.aliases):
-                names.setdefault(name.lower(), pid)
-            for endpoint in platform.endpoints:
-                endpoints[endpoint.id] = endpoint
-        object.__setattr__(self, "platforms", ordered)
-        object.__setattr__(self, "_names", names)
-        object.__setattr__(self, "_endpoints", endpoints)
-        by_host: dict[str, list[Endpoint]] = {}
-        for endpoint in endpoints.values():
-            by_host.setdefault(_url_host(endpoint.url), []).append(endpoint)
-        object.__setattr__(self, "_by_host", by_host)
-        object.__setattr__(self, "_by_url", {e.url: e for e in reversed(endpoints.values())})
-
-    def ids(self) -> list[str]:
-        """The platform ids, sorted."""
-        return list(self.platforms)
-
-    def only(self, names: Iterable[str]) -> Catalog:
-        """A catalog of just the named platforms (ids or aliases); CatalogError for an unknown one."""
-        chosen = [self.platform(name) for name in names]
-        return Catalog(platforms={platform.id: platform for platform in chosen})
-
-    def names(self) -> dict[str, str]:
-        """Every accepted platform name (ids and aliases, lowercase) mapped to its id."""
-        return dict(self._names)
-
-    def endpoint_ids(self) -> list[str]:
-        """Every endpoint id, platform by platform, in file order."""
-        return [e.id for e in self.endpoints()]
-
-    def platform(self, name: str) -> Platform:
-        """The platform with this id or alias (case-insensitive); CatalogError if there is none."""
-        pid = self._names.get(name.strip().lower())
-        if pid is None:
-            known = ", ".join(self.platforms) or "none"
-            raise CatalogError(f"unknown platform '{name}' (known: {known})")
-        return self.platforms[pid]
-
-    def endpoints(self, platform_ids: Iterable[str] | None = None) -> list[Endpoint]:
-        """The endpoints of the named platforms (ids or aliases, each once), or of every platform."""
-        if platform_ids is None:
-            chosen = list(self.platforms.values())
-        else:
-            chosen = list({p.id: p for p in map(self.platform, platform_ids)}.values())
-        return [endpoint for platform in chosen for endpoint in platform.endpoints]
-
-    def endpoint(self, endpoint_id: str) -> Endpoint:
-        """The endpoint with this id (its platform part may be an alias); CatalogError if unknown."""
-        wanted = endpoint_id.strip().lower()
-        prefix, dot, rest = wanted.partition(".")
-        pid = self._names.get(prefix)
-        if pid is not None and dot:
-            found = self._endpoints.get(f"{pid}.{rest}")
-            if found is not None:
-                return found
-            known = ", ".join(e.id for e in self.platforms[pid].endpoints)
-            raise CatalogError(f"unknown endpoint '{endpoint_id}' (known for {pid}: {known})")
-        raise CatalogError(
-            f"unknown endpoint '{endpoint_id}' (endpoint ids look like 'facebook.media.1'; "
-            f"platforms: {', '.join(self.platforms) or 'none'})"
-        )
-
-    def find_by_host(self, host: str) -> list[Endpoint]:
-        """The endpoints whose URL has exactly this host name (case-insensitive; give no port).
-
-        Used to tag an ad-hoc URL with the platform and capability it belongs to."""
-        return list(self._by_host.get(host.strip().lower().rstrip("."), ()))
-
-    def by_url(self, url: str) -> Endpoint | None:
-        """The endpoint with exactly this URL, if any."""
-        return self._by_url.get(url)
-
-
-def _url_host(url: str) -> str:
-    return (urlsplit(url).hostname or "").rstrip(".")
-
-
 # --- Loading folders -------------------------------------------------------------------------
+
+
+class InvalidCatalogError(CatalogError):
+    """The catalog files have problems: `problems` holds one line each, in file and line order.
+
+    str() is the first problem, plus " (and N more problems)" when there are several.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems) or ["invalid catalog"]
+        super().__init__(summary(self.problems))
 
 
 @dataclass(frozen=True)
@@ -159,16 +86,23 @@ def load_catalog(extra_dirs: Sequence[Path] = (), *, builtin: bool = True) -> Ca
     """Load the built-in catalog, then each extra folder in order.
 
     A platform whose id is already known replaces the earlier one (a user's file overrides a
-    built-in platform); a new id is added. Every problem is a one-line `CatalogError`.
+    built-in platform); a new id is added. Every problem of every file is collected and raised
+    once, as `InvalidCatalogError` (a `CatalogError`); a folder that cannot be used is a
+    `CatalogError` at once.
     """
     folders = [builtin_checks_dir()] if builtin else []
     folders += [Path(folder) for folder in extra_dirs]
+    problems = Problems()
     loaded: dict[str, _Loaded] = {}
     for folder in folders:
-        for item in _load_folder(folder):
-            loaded.pop(item.platform.id, None)  # re-insert, so the dict keeps load order
-            loaded[item.platform.id] = item
-    _check_names(list(loaded.values()))
+        for path in _platform_files(folder):
+            item = _load_file(path, problems)
+            if item is not None:
+                loaded.pop(item.platform.id, None)  # re-insert, so the dict keeps load order
+                loaded[item.platform.id] = item
+    _check_names(list(loaded.values()), problems)
+    if len(problems):
+        raise InvalidCatalogError(problems.lines())
     return Catalog({pid: item.platform for pid, item in loaded.items()})
 
 
@@ -186,11 +120,7 @@ def _platform_files(folder: Path) -> list[Path]:
     return files
 
 
-def _load_folder(folder: Path) -> list[_Loaded]:
-    return [_load_file(path) for path in _platform_files(folder)]
-
-
-def _check_names(items: list[_Loaded]) -> None:
+def _check_names(items: list[_Loaded], problems: Problems) -> None:
     """Every id and alias names one platform; the later file is blamed for a clash."""
     owner: dict[str, _Loaded] = {}
     for item in items:
@@ -198,18 +128,17 @@ def _check_names(items: list[_Loaded]) -> None:
         other = owner.get(platform.id)
         if other is not None:
             where = f"platform '{other.platform.id}' ({other.source.path})"
-            raise _error(source, "platform.id", f"'{platform.id}' is already an alias of {where}", ("platform", "id"))
+            what = f"'{platform.id}' is already an alias of {where}"
+            problems.add(source, "platform.id", what, ("platform", "id"))
+            continue
         owner[platform.id] = item
         for alias in platform.aliases:
             other = owner.get(alias)
             if other is not None:
                 used = "the id" if alias == other.platform.id else "an alias"
-                raise _error(
-                    source,
-                    "platform.aliases",
-                    f"'{alias}' is already {used} of platform '{other.platform.id}' ({other.source.path})",
-                    ("platform", "aliases"),
-                )
+                what = f"'{alias}' is already {used} of platform '{other.platform.id}' ({other.source.path})"
+                problems.add(source, "platform.aliases", what, ("platform", "aliases"))
+                continue
             owner[alias] = item
 
 
@@ -220,140 +149,197 @@ def load_platform_file(path: Path) -> Platform:
     """Load and validate one platform file; its `[platform].id` must equal the file name's stem.
 
     Checks that need the other platforms (aliases colliding across files) are `load_catalog`'s.
+    Raises `InvalidCatalogError` with every problem of the file.
     """
-    return _load_file(path).platform
+    problems = Problems()
+    item = _load_file(path, problems)
+    if item is None or len(problems):
+        raise InvalidCatalogError(problems.lines())
+    return item.platform
 
 
-def _load_file(path: Path) -> _Loaded:
+def _load_file(path: Path, problems: Problems) -> _Loaded | None:
+    """The platform of one file, or None when it has problems (each recorded in `problems`)."""
+    problems.file(str(path))
     try:
         source = TomlSource.read(path)
         data = source.parse()
     except TomlFileError as exc:
-        raise _file_error(exc) from None
-    _check_keys(source, data, TOP_KEYS, "top level", ())
-    platform_table = _platform_table(source, data)
-    pid = _platform_id(source, platform_table, path.stem)
-    name = _non_empty_string(source, platform_table, "name", "platform.name", ("platform",))
-    aliases = _aliases(source, platform_table, pid)
-    endpoints = _endpoints(source, data, pid)
-    platform = Platform(id=pid, name=name, endpoints=endpoints, source=source.path, aliases=aliases)
-    return _Loaded(platform, source)
+        _file_problem(exc, problems)
+        return None
+    schema = Schema(source, problems)
+    before = len(problems)
+    schema.known_keys(data, TOP_KEYS, "top level", ())
+    table = _platform_table(schema, data)
+    pid = name = aliases = None
+    if table is not None:
+        pid = _platform_id(schema, table, path.stem)
+        if "name" in table:
+            name = schema.non_empty_string(table, "name", "platform.name", ("platform",))
+        aliases = _aliases(schema, table, pid or path.stem)
+    endpoints = _endpoints(schema, data, pid or path.stem)
+    if len(problems) > before or pid is None or name is None or aliases is None or endpoints is None:
+        return None
+    return _Loaded(Platform(id=pid, name=name, endpoints=endpoints, source=source.path, aliases=aliases), source)
 
 
-def _file_error(exc: TomlFileError) -> CatalogError:
+def _file_problem(exc: TomlFileError, problems: Problems) -> None:
     """The catalog's wording of a file that cannot be read or parsed."""
     if isinstance(exc, UnreadableFile):
-        return CatalogError(f"{exc.path}: cannot read the file: {exc.reason}")
-    if isinstance(exc, NotUtf8):
-        return CatalogError(
-            f"{exc.path}:{exc.line}: file: not UTF-8 text (byte 0x{exc.byte:02x} at column {exc.column}); "
-            "save it as UTF-8"
-        )
-    assert isinstance(exc, InvalidToml)
-    if exc.column is not None:
-        return CatalogError(f"{exc.path}:{exc.line}:{exc.column}: invalid TOML: {exc.message}")
-    if exc.at_end:
-        return CatalogError(f"{exc.path}:{exc.line}: invalid TOML: {exc.message} (at end of file)")
-    return CatalogError(f"{exc.path}: invalid TOML: {exc.message}")
+        problems.add_at(exc.path, None, "", f"cannot read the file: {exc.reason}")
+    elif isinstance(exc, NotUtf8):
+        what = f"not UTF-8 text (byte 0x{exc.byte:02x} at column {exc.column}); save it as UTF-8"
+        problems.add_at(exc.path, exc.line, "file", what)
+    else:
+        assert isinstance(exc, InvalidToml)
+        message = f"{exc.message} (at end of file)" if exc.at_end and exc.column is None else exc.message
+        line = exc.line if exc.column is not None or exc.at_end else None
+        problems.add_at(exc.path, line, "", f"invalid TOML: {message}", exc.column)
 
 
-def _error(source: TomlSource, where: str, what: str, at: Key = ()) -> CatalogError:
-    """A one-line error for `what` at `where`, with the line of the key `at` (or of its table) if found."""
-    line = source.line_of(at)
-    position = f"{source.path}:{line}" if line else source.path
-    return CatalogError(f"{position}: {where}: {what}")
-
-
-def _platform_table(source: TomlSource, data: dict[str, Any]) -> dict[str, Any]:
+def _platform_table(schema: Schema, data: dict[str, Any]) -> dict[str, Any] | None:
     table = data.get("platform")
     if table is None:
-        raise _error(source, "top level", "missing [platform] table (with id and name)")
+        schema.problem("top level", "missing [platform] table (with id and name)")
+        return None
     if not isinstance(table, dict):
-        raise _error(
-            source, "top level", f"'platform' must be a table ([platform]), got {_describe(table)}", ("platform",)
-        )
-    _check_keys(source, table, PLATFORM_KEYS, "platform", ("platform",))
-    _check_required(source, table, _PLATFORM_REQUIRED, "platform", ("platform",))
+        schema.problem("top level", f"'platform' must be a table ([platform]), got {describe(table)}", ("platform",))
+        return None
+    unknown = schema.known_keys(table, PLATFORM_KEYS, "platform", ("platform",))
+    schema.required(table, _PLATFORM_REQUIRED, "platform", ("platform",), unknown)
     return table
 
 
-def _platform_id(source: TomlSource, table: dict[str, Any], stem: str) -> str:
-    pid = _string(source, table, "id", "platform.id", ("platform",))
+def _platform_id(schema: Schema, table: dict[str, Any], stem: str) -> str | None:
+    if "id" not in table:
+        return None
+    pid = schema.string(table, "id", "platform.id", ("platform",))
+    at = ("platform", "id")
+    if pid is None:
+        return None
     if not PLATFORM_ID_RE.match(pid):
-        raise _error(source, "platform.id", f"'{pid}' is not a valid id ({_ID_RULE})", ("platform", "id"))
+        schema.problem("platform.id", f"'{pid}' is not a valid id ({_ID_RULE})", at)
+        return None
     if pid != stem:
-        raise _error(
-            source,
-            "platform.id",
-            f"'{pid}' does not match the file name '{stem}.toml' (the id must equal the file name)",
-            ("platform", "id"),
-        )
+        what = f"'{pid}' does not match the file name '{stem}.toml' (the id must equal the file name)"
+        schema.problem("platform.id", what, at)
+        return None
     return pid
 
 
-def _aliases(source: TomlSource, table: dict[str, Any], pid: str) -> tuple[str, ...]:
+def _aliases(schema: Schema, table: dict[str, Any], pid: str) -> tuple[str, ...] | None:
     where, at = "platform.aliases", ("platform", "aliases")
-    aliases = _string_list(source, table, "aliases", where, ("platform",))
+    aliases = schema.string_list(table, "aliases", where, ("platform",))
+    if aliases is None:
+        return None
     seen: set[str] = set()
     for alias in aliases:
         if not PLATFORM_ID_RE.match(alias):
-            raise _error(source, where, f"'{alias}' is not a valid alias ({_ID_RULE})", at)
-        if alias == pid:
-            raise _error(source, where, f"'{alias}' is the platform's own id", at)
-        if alias in seen:
-            raise _error(source, where, f"'{alias}' is listed twice", at)
+            schema.problem(where, f"'{alias}' is not a valid alias ({_ID_RULE})", at)
+        elif alias == pid:
+            schema.problem(where, f"'{alias}' is the platform's own id", at)
+        elif alias in seen:
+            schema.problem(where, f"'{alias}' is listed twice", at)
         seen.add(alias)
     return aliases
 
 
-def _endpoints(source: TomlSource, data: dict[str, Any], pid: str) -> tuple[Endpoint, ...]:
+def _endpoints(schema: Schema, data: dict[str, Any], pid: str) -> tuple[Endpoint, ...] | None:
     tables = data.get("endpoint")
     if tables is None or tables == []:
-        raise _error(
-            source, "top level", "no [[endpoint]] tables (a platform needs at least one endpoint)", ("endpoint",)
-        )
+        what = "no [[endpoint]] tables (a platform needs at least one endpoint)"
+        schema.problem("top level", what, ("endpoint",))
+        return None
     if not isinstance(tables, list):
-        raise _error(
-            source,
-            "top level",
-            f"'endpoint' must be an array of tables ([[endpoint]]), got {_describe(tables)}",
-            ("endpoint",),
-        )
-    counts: dict[Capability, int] = {}
+        what = f"'endpoint' must be an array of tables ([[endpoint]]), got {describe(tables)}"
+        schema.problem("top level", what, ("endpoint",))
+        return None
+    ids = _EndpointIds(schema, pid)
     seen: dict[tuple[str, str], int] = {}
-    endpoints = []
+    endpoints: list[Endpoint] = []
+    complete = True
     for index, table in enumerate(tables):
-        endpoint = _endpoint(source, table, index, pid, counts)
+        endpoint = _endpoint(schema, table, index, pid, ids)
+        if endpoint is None:
+            complete = False
+            continue
         first = seen.setdefault((endpoint.method, endpoint.url), index)
         if first != index:
-            raise _error(
-                source,
-                f"endpoint {index + 1}",
-                f"same method and url as endpoint {first + 1} ({endpoint.method} {endpoint.url})",
-                ("endpoint", index, "url"),
-            )
+            what = f"same method and url as endpoint {first + 1} ({endpoint.method} {endpoint.url})"
+            schema.problem(f"endpoint {index + 1}", what, ("endpoint", index, "url"))
+            complete = False
         endpoints.append(endpoint)
-    return tuple(endpoints)
+    return tuple(endpoints) if complete else None
 
 
-def _endpoint(source: TomlSource, table: Any, index: int, pid: str, counts: dict[Capability, int]) -> Endpoint:
+class _EndpointIds:
+    """Each endpoint's id: its own `id` key, else ``<platform>.<capability>.<n>`` by position; never one twice."""
+
+    def __init__(self, schema: Schema, pid: str) -> None:
+        self.schema = schema
+        self.pid = pid
+        self.counts: dict[Capability, int] = {}
+        self.owners: dict[str, int] = {}
+
+    def explicit(self, table: dict[str, Any], where: str, at: Key) -> str | None:
+        """The `id` key's value if it is a valid id for this platform (else a problem, and None)."""
+        value = self.schema.string(table, "id", f"{where}.id", at)
+        if value is None:
+            return None
+        if not ENDPOINT_ID_RE.fullmatch(value):
+            what = f"'{value}' is not a valid endpoint id ({_ENDPOINT_ID_RULE}, e.g. '{self.pid}.media.1')"
+            self.schema.problem(f"{where}.id", what, (*at, "id"))
+            return None
+        if value.split(".", 1)[0] != self.pid:
+            self.schema.problem(f"{where}.id", f"'{value}' must start with the platform id '{self.pid}.'", (*at, "id"))
+            return None
+        return value
+
+    def assign(self, explicit: str | None, capability: Capability, index: int, at: Key) -> str | None:
+        """The endpoint's id, counting its capability either way; None (and a problem) if already taken."""
+        self.counts[capability] = self.counts.get(capability, 0) + 1
+        endpoint_id = explicit or f"{self.pid}.{capability.value}.{self.counts[capability]}"
+        first = self.owners.setdefault(endpoint_id, index)
+        if first == index:
+            return endpoint_id
+        if explicit:
+            what = f"'{endpoint_id}' is already the id of endpoint {first + 1}"
+            self.schema.problem(f"endpoint {index + 1}.id", what, (*at, "id"))
+        else:
+            what = (
+                f"its id by position, '{endpoint_id}', is already the id of endpoint {first + 1}; "
+                "give it an id of its own"
+            )
+            self.schema.problem(f"endpoint {index + 1}", what, at)
+        return None
+
+
+def _endpoint(schema: Schema, table: Any, index: int, pid: str, ids: _EndpointIds) -> Endpoint | None:
     where, at = f"endpoint {index + 1}", ("endpoint", index)
     if not isinstance(table, dict):
-        raise _error(source, where, f"expected a table, got {_describe(table)}", at)
-    _check_keys(source, table, ENDPOINT_KEYS, where, at)
-    _check_required(source, table, _ENDPOINT_REQUIRED, where, at)
-    capability = _capability(source, table, where, at)
-    url = _url(source, table, where, at)
-    method = _method(source, table, where, at)
-    statuses = _statuses(source, table, where, at)
-    titles = _string_list(source, table, "expect_title", f"{where}.expect_title", at)
-    for title in titles:
-        if not title.strip():
-            raise _error(source, f"{where}.expect_title", "titles must not be empty", (*at, "expect_title"))
-    note = _string(source, table, "note", f"{where}.note", at) if "note" in table else ""
-    counts[capability] = counts.get(capability, 0) + 1
+        schema.problem(where, f"expected a table, got {describe(table)}", at)
+        return None
+    before = len(schema.problems)
+    unknown = schema.known_keys(table, ENDPOINT_KEYS, where, at)
+    schema.required(table, _ENDPOINT_REQUIRED, where, at, unknown)
+    explicit = ids.explicit(table, where, at) if "id" in table else None
+    capability = _capability(schema, table, where, at) if "capability" in table else None
+    url = _url(schema, table, where, at) if "url" in table else None
+    method = _method(schema, table, where, at)
+    statuses = _statuses(schema, table, where, at)
+    titles = schema.string_list(table, "expect_title", f"{where}.expect_title", at)
+    if titles is not None and any(not title.strip() for title in titles):
+        schema.problem(f"{where}.expect_title", "titles must not be empty", (*at, "expect_title"))
+    note = schema.string(table, "note", f"{where}.note", at) if "note" in table else ""
+    if capability is None:
+        return None
+    endpoint_id = ids.assign(explicit, capability, index, at)
+    if len(schema.problems) > before or None in (endpoint_id, url, method, statuses, titles, note):
+        return None
+    assert endpoint_id is not None and url is not None and method is not None
+    assert statuses is not None and titles is not None and note is not None
     return Endpoint(
-        id=f"{pid}.{capability.value}.{counts[capability]}",
+        id=endpoint_id,
         platform=pid,
         capability=capability,
         url=url,
@@ -364,38 +350,42 @@ def _endpoint(source: TomlSource, table: Any, index: int, pid: str, counts: dict
     )
 
 
-def _capability(source: TomlSource, table: dict[str, Any], where: str, at: Key) -> Capability:
-    value = _string(source, table, "capability", f"{where}.capability", at)
+def _capability(schema: Schema, table: dict[str, Any], where: str, at: Key) -> Capability | None:
+    value = schema.string(table, "capability", f"{where}.capability", at)
+    if value is None:
+        return None
     if value not in _CAPABILITIES:
-        raise _error(
-            source,
-            f"{where}.capability",
-            f"unknown capability '{value}' (allowed: {', '.join(_CAPABILITIES)})",
-            (*at, "capability"),
-        )
+        what = f"unknown capability '{value}' (allowed: {', '.join(_CAPABILITIES)})"
+        schema.problem(f"{where}.capability", what, (*at, "capability"))
+        return None
     return Capability(value)
 
 
-def _method(source: TomlSource, table: dict[str, Any], where: str, at: Key) -> str:
+def _method(schema: Schema, table: dict[str, Any], where: str, at: Key) -> str | None:
     if "method" not in table:
         return "GET"
-    value = _string(source, table, "method", f"{where}.method", at).upper()
-    if value not in METHODS:
-        raise _error(
-            source,
+    value = schema.string(table, "method", f"{where}.method", at)
+    if value is None:
+        return None
+    if value.upper() not in METHODS:
+        schema.problem(
             f"{where}.method",
             f"unknown method '{table['method']}' (allowed: {', '.join(METHODS)}; post endpoints are "
             "probed with a harmless request, never a real upload)",
             (*at, "method"),
         )
-    return value
+        return None
+    return value.upper()
 
 
-def _url(source: TomlSource, table: dict[str, Any], where: str, at: Key) -> str:
-    value = _string(source, table, "url", f"{where}.url", at)
+def _url(schema: Schema, table: dict[str, Any], where: str, at: Key) -> str | None:
+    value = schema.string(table, "url", f"{where}.url", at)
+    if value is None:
+        return None
     problem = _url_problem(value)
     if problem:
-        raise _error(source, f"{where}.url", problem, (*at, "url"))
+        schema.problem(f"{where}.url", problem, (*at, "url"))
+        return None
     return value
 
 
@@ -421,75 +411,22 @@ def _url_problem(url: str) -> str:
     return ""
 
 
-def _statuses(source: TomlSource, table: dict[str, Any], where: str, at: Key) -> tuple[int, ...]:
+def _statuses(schema: Schema, table: dict[str, Any], where: str, at: Key) -> tuple[int, ...] | None:
     field_where, field_at = f"{where}.expect_status", (*at, "expect_status")
     value = table.get("expect_status", [])
     if not isinstance(value, list):
-        raise _error(source, field_where, f"expected a list of integers, got {_describe(value)}", field_at)
+        schema.problem(field_where, f"expected a list of integers, got {describe(value)}", field_at)
+        return None
     seen: list[int] = []
     for n, item in enumerate(value, start=1):
         if isinstance(item, bool) or not isinstance(item, int):
-            raise _error(source, field_where, f"item {n}: expected an integer, got {_describe(item)}", field_at)
+            schema.problem(field_where, f"item {n}: expected an integer, got {describe(item)}", field_at)
+            return None
         if not 100 <= item <= 599:
-            raise _error(source, field_where, f"{item} is not an HTTP status code (100-599)", field_at)
+            schema.problem(field_where, f"{item} is not an HTTP status code (100-599)", field_at)
+            return None
         if item in seen:
-            raise _error(source, field_where, f"{item} is listed twice", field_at)
+            schema.problem(field_where, f"{item} is listed twice", field_at)
+            return None
         seen.append(item)
     return tuple(seen)
-
-
-# --- Typed field readers ---------------------------------------------------------------------
-# `at` is the key of the table being read: () for the top level, ("platform",), ("endpoint", index).
-
-
-def _check_keys(source: TomlSource, table: dict[str, Any], allowed: Sequence[str], where: str, at: Key) -> None:
-    for key in table:
-        if key not in allowed:
-            raise _error(source, where, f"unknown key '{key}' (allowed: {', '.join(allowed)})", (*at, key))
-
-
-def _check_required(source: TomlSource, table: dict[str, Any], required: Sequence[str], where: str, at: Key) -> None:
-    for key in required:
-        if key not in table:
-            raise _error(source, where, f"missing required key '{key}'", at)
-
-
-def _string(source: TomlSource, table: dict[str, Any], key: str, where: str, at: Key) -> str:
-    value = table[key]
-    if not isinstance(value, str):
-        raise _error(source, where, f"expected a string, got {_describe(value)}", (*at, key))
-    return value
-
-
-def _non_empty_string(source: TomlSource, table: dict[str, Any], key: str, where: str, at: Key) -> str:
-    value = _string(source, table, key, where, at)
-    if not value.strip():
-        raise _error(source, where, "must not be empty", (*at, key))
-    return value
-
-
-def _string_list(source: TomlSource, table: dict[str, Any], key: str, where: str, at: Key) -> tuple[str, ...]:
-    value = table.get(key, [])
-    if not isinstance(value, list):
-        raise _error(source, where, f"expected a list of strings, got {_describe(value)}", (*at, key))
-    for n, item in enumerate(value, start=1):
-        if not isinstance(item, str):
-            raise _error(source, where, f"item {n}: expected a string, got {_describe(item)}", (*at, key))
-    return tuple(value)
-
-
-def _describe(value: object) -> str:
-    """A TOML-flavoured description of a value for error messages: "a string ('200')"."""
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int):
-        return f"an integer ({value})"
-    if isinstance(value, float):
-        return f"a float ({value})"
-    if isinstance(value, str):
-        return f"a string ({value!r})"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    return "a date/time"

@@ -18,6 +18,7 @@ import click
 
 from netaudit import __version__, render
 from netaudit.errors import ExitCode, InputError, NetauditError
+from netaudit.failon import FailOn
 from netaudit.identity import PASSWORD_ENV
 from netaudit.render.formats import Format
 
@@ -53,7 +54,11 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except NetauditError as exc:
-            raise CliError(str(exc), int(exc.exit_code)) from exc
+            # A loader that collects every problem (catalog, profiles) has them all shown, one per line.
+            problems = [str(line) for line in getattr(exc, "problems", None) or [str(exc)]]
+            for line in problems[:-1]:
+                click.echo(f"netaudit: error: {line}", err=True)
+            raise CliError(problems[-1], int(exc.exit_code)) from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -290,7 +295,7 @@ def _load_catalog(dirs: Sequence[Path]) -> Catalog:
 
 
 def _emit(text: str, output: Path | None) -> None:
-    from netaudit.output import write_atomic
+    from netaudit.store import write_atomic
 
     if output is None:
         click.echo(text, nl=False)
@@ -462,13 +467,6 @@ def catalog_show(platform: str, catalog_dirs: tuple[Path, ...], fmt: str, output
     _emit(render.PLATFORM.render(fmt, loaded.platform(platform)), output)
 
 
-FAIL_ON = {
-    "never": frozenset[str](),
-    "gap": frozenset({"gap", "leak", "degraded"}),
-    "any": frozenset({"gap", "leak", "degraded", "inspected", "unknown"}),
-}
-
-
 @cli.command(
     epilog="""\b
 Examples:
@@ -497,8 +495,8 @@ Examples:
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(list(FAIL_ON)),
-    default="gap",
+    type=click.Choice([level.value for level in FailOn]),
+    default=FailOn.GAP.value,
     show_default=True,
     envvar="NETAUDIT_FAIL_ON",
     show_envvar=True,
@@ -569,9 +567,7 @@ def audit(
             f"the findings of {', '.join(route.profile for route in cut_off)} are unknown",
             ExitCode.ENVIRONMENT,
         )
-    failing = FAIL_ON[fail_on]
-    not_ready = fail_on != "never" and not run.readiness.ready
-    if not_ready or any(finding.finding.value in failing for finding in run.findings):
+    if FailOn(fail_on).fails(run):
         sys.exit(ExitCode.FINDINGS)
 
 

@@ -22,7 +22,8 @@ INVALID = DATA / "catalog-invalid"
 EXTRA = DATA / "catalog-extra"
 BUILTIN_X = builtin_checks_dir() / "x.toml"
 REQUIRED_PLATFORMS = {"facebook", "instagram", "linkedin", "x", "youtube", "tiktok", "pinterest", "reddit"}
-ENDPOINT_KEYS = "capability, expect_status, expect_title, method, note, url"
+ENDPOINT_ID_RULE = "the platform id, then '.'-separated parts of lowercase letters, digits, '-' and '_'"
+ENDPOINT_KEYS = "capability, expect_status, expect_title, id, method, note, url"
 
 # File name -> the message after "<path>" (so it starts with ":<line>: ..." or ": ...").
 # "{x}" stands for the path of the built-in x.toml.
@@ -43,6 +44,23 @@ INVALID_MESSAGES = {
     "empty-name.toml": ":3: platform.name: must not be empty",
     "endpoint-not-array.toml": (":5: top level: 'endpoint' must be an array of tables ([[endpoint]]), got a table"),
     "endpoint-subtable.toml": f":9: endpoint 1: unknown key 'headers' (allowed: {ENDPOINT_KEYS})",
+    "endpoint-id-by-position.toml": (
+        ":10: endpoint 2: its id by position, 'endpoint-id-by-position.read.2', is already the id of endpoint 1;"
+        " give it an id of its own"
+    ),
+    "endpoint-id-malformed.toml": (
+        f":6: endpoint 1.id: 'endpoint-id-malformed.Read 1' is not a valid endpoint id ({ENDPOINT_ID_RULE},"
+        " e.g. 'endpoint-id-malformed.media.1')"
+    ),
+    "endpoint-id-no-part.toml": (
+        f":6: endpoint 1.id: 'endpoint-id-no-part' is not a valid endpoint id ({ENDPOINT_ID_RULE},"
+        " e.g. 'endpoint-id-no-part.media.1')"
+    ),
+    "endpoint-id-other-platform.toml": (
+        ":6: endpoint 1.id: 'facebook.read.1' must start with the platform id 'endpoint-id-other-platform.'"
+    ),
+    "endpoint-id-twice.toml": ":11: endpoint 2.id: 'endpoint-id-twice.home' is already the id of endpoint 1",
+    "endpoint-id-wrong-type.toml": ":6: endpoint 1.id: expected a string, got an integer (3)",
     "id-mismatch.toml": (
         ":2: platform.id: 'id-mismach' does not match the file name 'id-mismatch.toml'"
         " (the id must equal the file name)"

@@ -10,17 +10,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from netaudit.assess import missing_rules
 from netaudit.errors import ExitCode, ProfileError
+from netaudit.hours import parse_window
 from netaudit.model import AccessLevel, Enforcement, Organization, PolicySet, Profile, Rules
 from netaudit.policy import (
     InvalidProfilesError,
     effective_access,
     load_policy,
-    missing_rules,
     validate_policy,
 )
 from netaudit.resources import builtin_profiles_dir
-from netaudit.schedule import parse_window
 
 PLATFORMS = ("facebook", "instagram", "linkedin", "x", "youtube", "tiktok", "pinterest", "reddit")
 KNOWN = {platform: platform for platform in PLATFORMS} | {"twitter": "x"}

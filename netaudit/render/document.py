@@ -1,42 +1,27 @@
-"""Turn runs into their JSON documents: the versioned contract every renderer and other tool reads."""
+"""The JSON documents renderers read. Runs (`netaudit/audit/1`, `netaudit/probe/1`) are runfile.py's,
+which also reads them back; the catalog and profiles documents are built here."""
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from netaudit.model import AuditRun, Platform, PolicySet, ProbeRun, Profile
-from netaudit.schedule import describe_hours
-from netaudit.secrets import mask_url
+from netaudit.model import Platform, PolicySet
+from netaudit.runfile import AUDIT_SCHEMA, PROBE_SCHEMA, audit_document, plain, probe_document, profile_document
 
-PROBE_SCHEMA = "netaudit/probe/1"
+__all__ = [
+    "AUDIT_SCHEMA",
+    "CATALOG_SCHEMA",
+    "PROBE_SCHEMA",
+    "PROFILES_SCHEMA",
+    "audit_document",
+    "catalog_document",
+    "plain",
+    "probe_document",
+    "profiles_document",
+]
+
 CATALOG_SCHEMA = "netaudit/catalog/1"
-
-
-def plain(value: Any) -> Any:
-    """Dataclasses, enums, tuples and dicts as JSON-ready data."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): plain(item) for key, item in value.items()}
-    return value
-
-
-def probe_document(run: ProbeRun) -> dict[str, Any]:
-    """The `netaudit/probe/1` document of a probe run."""
-    return {
-        "schema": PROBE_SCHEMA,
-        "generated_at": run.generated_at,
-        "tool": {"name": "netaudit", "version": run.version},
-        "environment": dict(run.environment),
-        "results": [plain(result) for result in run.results],
-    }
+PROFILES_SCHEMA = "netaudit/profiles/1"
 
 
 def catalog_document(platforms: list[Platform]) -> dict[str, Any]:
@@ -47,55 +32,6 @@ def catalog_document(platforms: list[Platform]) -> dict[str, Any]:
     }
 
 
-AUDIT_SCHEMA = "netaudit/audit/1"
-
-
-def audit_document(run: AuditRun, platforms: list[str]) -> dict[str, Any]:
-    """The `netaudit/audit/1` document: what was intended, what was seen, what it means."""
-    organization = run.policy.organization
-    return {
-        "schema": AUDIT_SCHEMA,
-        "tool": {"name": "netaudit", "version": run.version},
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "organization": {"name": organization.name, "owner": organization.owner, "timezone": organization.timezone},
-        "profiles": [_profile(profile, platforms, organization.timezone) for profile in run.policy.profiles.values()],
-        "environment": dict(run.environment),
-        "host": run.host,
-        "routes": [plain(route) for route in run.routes],
-        "observations": [
-            {**plain(result), "profiles": list(names)}
-            for result, names in zip(run.observations, run.observation_profiles, strict=True)
-        ],
-        "findings": [plain(finding) for finding in run.findings],
-        "readiness": plain(run.readiness),
-    }
-
-
-def _profile(profile: Profile, platforms: list[str], timezone: str) -> dict[str, Any]:
-    rules = profile.rules
-    return {
-        "name": profile.name,
-        "description": profile.description,
-        "members": list(profile.members),
-        "proxy_user": profile.proxy_user,
-        "proxy_password_env": profile.proxy_password_env,
-        "proxy": mask_url(profile.proxy) if profile.proxy else None,
-        "access": {platform: profile.access_to(platform).value for platform in platforms},
-        "default": profile.default.value,
-        "rules": {
-            "hours": list(rules.hours_text),
-            "hours_described": describe_hours(rules, ZoneInfo(timezone)),
-            "hours_enforced_by": rules.hours_enforced_by.value if rules.hours_enforced_by else None,
-            "posting": rules.posting,
-            "content": rules.content,
-        },
-    }
-
-
-PROFILES_SCHEMA = "netaudit/profiles/1"
-
-
 def profiles_document(policy: PolicySet, platforms: list[str]) -> dict[str, Any]:
     """The `netaudit/profiles/1` document: the organisation and its profiles as intended."""
     organization = policy.organization
@@ -103,5 +39,7 @@ def profiles_document(policy: PolicySet, platforms: list[str]) -> dict[str, Any]
         "schema": PROFILES_SCHEMA,
         "organization": {"name": organization.name, "owner": organization.owner, "timezone": organization.timezone},
         "sources": list(policy.sources),
-        "profiles": [_profile(profile, platforms, organization.timezone) for profile in policy.profiles.values()],
+        "profiles": [
+            profile_document(profile, platforms, organization.timezone) for profile in policy.profiles.values()
+        ],
     }

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from tabulate import tabulate
 
 from netaudit.assess import required_level
+from netaudit.hours import describe_hours
 from netaudit.model import AccessLevel, Capability
 from netaudit.render import PolicyListing
-from netaudit.schedule import describe_hours
 from netaudit.secrets import mask_url
 
 

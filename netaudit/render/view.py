@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from netaudit.assess import required_level
+from netaudit.hours import describe_hours, in_hours
 from netaudit.model import (
     AccessLevel,
     AuditRun,
@@ -32,7 +33,6 @@ from netaudit.model import (
     Status,
 )
 from netaudit.render.evidence import Evidence, Observation
-from netaudit.schedule import describe_hours, in_hours
 from netaudit.secrets import mask_url
 
 T = TypeVar("T")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from netaudit.assess import assess
 from netaudit.catalog import Catalog
+from netaudit.hours import parse_window
 from netaudit.model import (
     AccessLevel,
     AuditRun,
@@ -30,7 +31,6 @@ from netaudit.model import (
     Status,
     TlsEvidence,
 )
-from netaudit.schedule import parse_window
 
 # A Wednesday at 12:30 in London (summer time): inside the staff's firewall-enforced lunch hour.
 WHEN = "2026-07-01T11:30:00+00:00"

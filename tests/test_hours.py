@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netaudit.model import AccessLevel, Enforcement, Profile, Rules, TimeWindow
-from netaudit.policy import load_policy
-from netaudit.resources import builtin_profiles_dir
-from netaudit.schedule import (
+from netaudit.hours import (
     describe_hours,
     expected_access,
     format_window,
     in_hours,
     parse_window,
 )
+from netaudit.model import AccessLevel, Enforcement, Profile, Rules, TimeWindow
+from netaudit.policy import load_policy
+from netaudit.resources import builtin_profiles_dir
 
 LONDON = ZoneInfo("Europe/London")
 FORM = "expected 'DAYS HH:MM-HH:MM', e.g. 'mon-fri 12:00-13:00' or 'daily 00:00-24:00'"
