@@ -24,7 +24,7 @@ def forbidden_targets(
     profiles: Sequence[Profile], targets: Iterable[Target], when: datetime, timezone: str
 ) -> list[Target]:
     """The targets at least one of these profiles (one identity's) must not reach at `when`."""
-    from netaudit.schedule import expected_access
+    from netaudit.hours import expected_access
 
     tz = ZoneInfo(timezone)
     chosen = []

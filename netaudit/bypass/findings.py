@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from netaudit.bypass import needed_level
+from netaudit.hours import expected_access
 from netaudit.model import Finding, FindingKind, PolicySet, ProbePath, ProbeResult
-from netaudit.schedule import expected_access
 
 _VERBS = {"read": "read", "media": "load media on", "login": "sign in to", "post": "post on", "message": "message on"}
 
