@@ -50,7 +50,7 @@ METHODS = ("GET", "HEAD", "OPTIONS")
 
 TOP_KEYS = ("endpoint", "platform")
 PLATFORM_KEYS = ("aliases", "id", "name")
-ENDPOINT_KEYS = ("capability", "expect_status", "expect_title", "id", "method", "note", "url")
+ENDPOINT_KEYS = ("capability", "expect_status", "expect_title", "h3", "id", "method", "note", "url")
 _PLATFORM_REQUIRED = ("id", "name")
 _ENDPOINT_REQUIRED = ("capability", "url")
 _CAPABILITIES = tuple(c.value for c in Capability)
@@ -331,6 +331,10 @@ def _endpoint(schema: Schema, table: Any, index: int, pid: str, ids: _EndpointId
     if titles is not None and any(not title.strip() for title in titles):
         schema.problem(f"{where}.expect_title", "titles must not be empty", (*at, "expect_title"))
     note = schema.string(table, "note", f"{where}.note", at) if "note" in table else ""
+    h3 = table.get("h3", False)
+    if not isinstance(h3, bool):
+        schema.problem(f"{where}.h3", f"expected true or false, got {describe(h3)}", (*at, "h3"))
+        return None
     if capability is None:
         return None
     endpoint_id = ids.assign(explicit, capability, index, at)
@@ -347,6 +351,7 @@ def _endpoint(schema: Schema, table: Any, index: int, pid: str, ids: _EndpointId
         expect_status=statuses,
         expect_title=titles,
         note=note,
+        h3=h3,
     )
 
 

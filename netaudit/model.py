@@ -83,6 +83,8 @@ class Endpoint:
     expect_status: tuple[int, ...] = ()
     expect_title: tuple[str, ...] = ()
     note: str = ""
+    h3: bool = False
+    """The host serves HTTP/3 (QUIC) too: `--bypass` tries a QUIC handshake without waiting for Alt-Svc."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Target:
     method: str = "GET"
     expect_status: tuple[int, ...] = ()
     expect_title: tuple[str, ...] = ()
+    h3: bool = False
 
     @classmethod
     def from_endpoint(cls, endpoint: Endpoint) -> Target:
@@ -118,6 +121,7 @@ class Target:
             method=endpoint.method,
             expect_status=endpoint.expect_status,
             expect_title=endpoint.expect_title,
+            h3=endpoint.h3,
         )
 
 

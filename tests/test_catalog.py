@@ -23,7 +23,7 @@ EXTRA = DATA / "catalog-extra"
 BUILTIN_X = builtin_checks_dir() / "x.toml"
 REQUIRED_PLATFORMS = {"facebook", "instagram", "linkedin", "x", "youtube", "tiktok", "pinterest", "reddit"}
 ENDPOINT_ID_RULE = "the platform id, then '.'-separated parts of lowercase letters, digits, '-' and '_'"
-ENDPOINT_KEYS = "capability, expect_status, expect_title, id, method, note, url"
+ENDPOINT_KEYS = "capability, expect_status, expect_title, h3, id, method, note, url"
 
 # File name -> the message after "<path>" (so it starts with ":<line>: ..." or ": ...").
 # "{x}" stands for the path of the built-in x.toml.

@@ -9,7 +9,7 @@ bypass result is an ordinary ProbeResult whose `path` names the way it took.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from time import monotonic
 from typing import TYPE_CHECKING
@@ -38,8 +38,6 @@ class BypassSettings:
     doh: tuple[DohResolver, ...] = ()
     quic: bool = True
     ipv6: bool = True
-    h3_hosts: frozenset[str] = field(default_factory=frozenset)
-    """Hosts known to serve HTTP/3 ahead of the run (the catalog says so)."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,7 @@ def bypass_jobs(
             if direct and settings.doh and ordinary.status in DNS_BLOCKS:
                 jobs.append(Job((key, target.id, ProbePath.DOH), DohProbe(prober, settings.doh), target))
             host = urlsplit(target.url).hostname or ""
-            if settings.quic and (host in settings.h3_hosts or alt_svc.get(host)):
+            if settings.quic and (target.h3 or alt_svc.get(host)):
                 jobs.append(Job((key, target.id, ProbePath.QUIC), QuicProbe(prober), target))
     return jobs
 

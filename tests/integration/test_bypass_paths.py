@@ -1,4 +1,4 @@
-"""`audit --bypass` in the lab: IPv6 and DNS-over-HTTPS around a block, found as leaks, and closed again.
+"""`audit --bypass` in the lab: IPv6, DNS-over-HTTPS and QUIC around a block, found as leaks, and closed again.
 
 The lab's firewall drops the site over IPv4 only, and its DNS sinkholes another name that the lab's
 DoH resolver answers; a profile that must not reach them gets a leak for each path, with the path
@@ -17,6 +17,7 @@ import pytest
 
 from tests.netlab import HOSTS, Lab
 from tests.netlab.bypass import DOHSITE, V6ONLY, BypassLab, add_bypass
+from tests.netlab.plan import PROXY_AUTH_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +129,69 @@ def test_closed_paths_report_no_bypass(lab: Lab, bypass: BypassLab) -> None:
     tried = {(o["id"], o["path"]): o["status"] for o in document["observations"] if o["path"] != "tcp"}
     assert tried[("sidewalk.read.1", "ipv6")] == "tcp_timeout"
     assert tried[("hushed.read.1", "doh")] == "dns_error"
+
+
+QUIC_PROFILES = f"""
+[organization]
+name = "Lab Corp"
+owner = "Communications"
+timezone = "UTC"
+
+[profiles.staff]
+description = "through the proxy as alice, no social media"
+proxy = "http://192.0.2.1:{PROXY_AUTH_PORT}"
+proxy_user = "alice"
+proxy_password_env = "PW_ALICE"
+access = {{}}
+"""
+
+
+def _quic_audit(lab: Lab) -> dict[str, Any]:
+    folder = lab.workdir / "quic-catalog"
+    folder.mkdir(exist_ok=True)
+    (folder / "facade3.toml").write_text(
+        '[platform]\nid = "facade3"\nname = "Facade over HTTP/3"\n\n[[endpoint]]\ncapability = "read"\n'
+        f'url = "https://{HOSTS.denied}/"\nexpect_status = [200]\nh3 = true\n',
+        encoding="utf-8",
+    )
+    profiles = lab.workdir / "quic-profiles.toml"
+    profiles.write_text(QUIC_PROFILES, encoding="utf-8")
+    result = lab.run_netaudit(
+        "audit",
+        "--bypass",
+        "--profiles",
+        str(profiles),
+        "--catalog",
+        str(folder),
+        "--platform",
+        "facade3",
+        "--control",
+        lab.url(HOSTS.control),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        *lab.netaudit_base_args(2),
+        env={"PW_ALICE": lab.users["alice"]},
+    )
+    assert result.returncode == 0, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def test_quic_around_the_proxy_is_a_leak_until_udp_443_is_dropped(lab: Lab, bypass: BypassLab) -> None:
+    bypass.apply()
+    findings = _by_id(_quic_audit(lab))
+    assert findings["staff.facade3.read"]["observed"] == "proxy_denied"
+    quic = findings["staff.facade3.read.quic"]
+    assert (quic["finding"], quic["path"], quic["observed"]) == ("leak", "quic", "reachable")
+    assert f"drop UDP 443 to {HOSTS.denied}" in quic["remediation"] and "block QUIC" in quic["remediation"]
+
+    bypass.apply(closed=("quic",))
+    try:
+        document = _quic_audit(lab)
+    finally:
+        bypass.apply()
+    assert [f["id"] for f in document["findings"] if f["path"] != "tcp"] == []
+    (tried,) = [o for o in document["observations"] if o["path"] == "quic"]
+    assert tried["status"] == "tcp_timeout", tried["detail"]

@@ -7,8 +7,10 @@
   with our own nftables table dropping TCP to it over IPv4 only (an IPv4 rule without an IPv6 twin);
 * `dohsite.social.test`: sinkholed by dnsmasq (0.0.0.0); the lab's DoH resolver at 198.51.100.30
   (`doh.social.test`, RFC 8484) answers it with the ok origin;
-* `close(...)`: the same table closing a path (IPv6 TCP to the origin, TCP to the DoH resolver),
-  `reopen()` undoing that.
+* a QUIC (HTTP/3) endpoint, aioquic's server, on UDP 443 of the ok origin 198.51.100.10 (where
+  `denied.social.test` points: the proxy denies it over HTTPS, QUIC goes around the proxy);
+* `apply(closed=...)`: our nftables table with a rule closing each path named (IPv6 TCP to the
+  origin, TCP to the DoH resolver, UDP 443), `apply()` opening them again.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ GATEWAY_V6 = "2001:db8:2::1"
 DUAL_V4 = "198.51.100.20"
 DUAL_V6 = "2001:db8:10::20"
 DOH_ADDR = "198.51.100.30"
+QUIC_ADDR = ORIGIN_OK
 V6ONLY = f"v6only.{DOMAIN}"
 DOHSITE = f"dohsite.{DOMAIN}"
 DOH_HOST = f"doh.{DOMAIN}"
@@ -121,6 +124,15 @@ def add_bypass(lab: Lab, timeout: float = 20.0) -> BypassLab:
     lab.on_close("stop doh", doh.stop)
     doh.wait_ready(partial(tcp_connects, lab.client_ns, DOH_ADDR, 443, 0.5), timeout, "(DoH resolver not listening)")
     origin.wait_ready(partial(_v6_connects, lab, DUAL_V6), timeout, "(IPv6 origin not listening)")
+
+    quic = start_service(
+        "quic",
+        ns_argv(lab.net_ns, [sys.executable, "-P", "-u", str(HERE / "quic_server.py"), QUIC_ADDR, "443", chain]),
+        folder / "quic.log",
+    )
+    lab.services[quic.name] = quic
+    lab.on_close("stop quic", quic.stop)
+    quic.wait_ready(lambda: "quic: serving" in quic.logs(), timeout, "(QUIC server not serving)")
 
     assert lab.dnsmasq is not None
     lab.dnsmasq.extra_lines.append(f"{DUAL_V6} {V6ONLY}")
