@@ -18,6 +18,7 @@ setup(
     packages=[
         "netaudit",
         "netaudit.bypass",
+        "netaudit.net",
         "netaudit.probe",
         "netaudit.render",
         "netaudit.checks",
@@ -38,9 +39,11 @@ setup(
         "tabulate>=0.9",
         "truststore>=0.9",
         "pypac>=0.16",
+        "idna>=3.4",  # international host names in their IDNA 2008 form
         "certifi",
         "cryptography>=42",
         "pyspnego>=0.10",
+        "ahocorasick-rs>=0.22",  # one pass over a page for a thousand block-page fingerprints
         "tzdata",  # time-zone data where the system has none (Windows, slim images)
         "aioquic>=1.0",  # the QUIC handshake of --bypass
     ],

@@ -20,7 +20,7 @@ from netaudit.catalog import Catalog
 from netaudit.errors import InputError
 from netaudit.identity import Identity, IdentityKey, PasswordSource, identity_for
 from netaudit.model import AuditRun, Finding, PolicySet, ProbeResult, Profile, ProfileRoute, Readiness, Target
-from netaudit.netconfig import NetConfig
+from netaudit.net.config import NetConfig
 from netaudit.runner import Job, Probes, run_jobs
 
 ProberFactory = Callable[[NetConfig], Probes]

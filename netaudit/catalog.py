@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from netaudit.catalogindex import Catalog
 from netaudit.errors import CatalogError
+from netaudit.hostname import ascii_url
 from netaudit.model import Capability, Endpoint, Platform
 from netaudit.resources import builtin_checks_dir
 from netaudit.tomlschema import Problems, Schema, describe, summary
@@ -387,6 +388,11 @@ def _url(schema: Schema, table: dict[str, Any], where: str, at: Key) -> str | No
     value = schema.string(table, "url", f"{where}.url", at)
     if value is None:
         return None
+    try:
+        value = ascii_url(value)  # an international name is probed in its IDNA form
+    except ValueError as exc:
+        schema.problem(f"{where}.url", f"{value!r} is not a usable URL: {exc}", (*at, "url"))
+        return None
     problem = _url_problem(value)
     if problem:
         schema.problem(f"{where}.url", problem, (*at, "url"))
@@ -408,7 +414,7 @@ def _url_problem(url: str) -> str:
         return f"{url!r} has no host"
     host = parts.hostname
     if not (_HOST_RE.match(host) or (":" in host and parts.netloc.startswith("["))):
-        return f"{url!r} has an invalid host '{host}' (use the xn-- form for international names)"
+        return f"{url!r} has an invalid host '{host}'"
     try:
         parts.port  # noqa: B018 - urlsplit checks the port lazily
     except ValueError:

@@ -5,8 +5,10 @@ This is the only module that knows click, prints, or exits.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from netaudit import __version__, render
-from netaudit.errors import ExitCode, InputError, NetauditError
+from netaudit.errors import EnvironmentProblem, ExitCode, InputError, NetauditError
 from netaudit.failon import FailOn
 from netaudit.identity import PASSWORD_ENV
 from netaudit.render.formats import Format
@@ -25,7 +27,7 @@ from netaudit.render.formats import Format
 if TYPE_CHECKING:
     from netaudit.catalog import Catalog
     from netaudit.model import PolicySet
-    from netaudit.netconfig import NetConfig
+    from netaudit.net.config import NetConfig
     from netaudit.probe.engine import Prober
 
 # The library is imported inside the commands, so `netaudit --version`, `--help` and shell
@@ -63,12 +65,19 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class _PathList(click.Path):
+    """A path option whose variable holds a ':'-separated list; an empty entry is ignored (not ".")."""
+
+    def split_envvar_value(self, rv: str) -> Sequence[str]:
+        return [part for part in super().split_envvar_value(rv) if part.strip()]
+
+
 def catalog_option(command: F) -> F:
     return click.option(
         "--catalog",
         "catalog_dirs",
         multiple=True,
-        type=click.Path(file_okay=False, path_type=Path),
+        type=_PathList(file_okay=False, path_type=Path),
         envvar="NETAUDIT_CATALOG",
         show_envvar=True,
         help="A folder of platform files (*.toml) added to the built-in catalog; a platform with a built-in id "
@@ -81,7 +90,7 @@ def profiles_option(command: F) -> F:
         "--profiles",
         "profile_paths",
         multiple=True,
-        type=click.Path(path_type=Path),
+        type=_PathList(path_type=Path),
         envvar="NETAUDIT_PROFILES",
         show_envvar=True,
         help="A profiles file or folder (repeatable; in the variable, separate with ':'). "
@@ -92,7 +101,7 @@ def profiles_option(command: F) -> F:
 def _split_paths(entries: Sequence[Path]) -> list[Path]:
     expanded: list[Path] = []
     for entry in entries:
-        expanded += [Path(part) for part in str(entry).split(os.pathsep) if part]
+        expanded += [Path(part) for part in str(entry).split(os.pathsep) if part.strip()]
     return expanded
 
 
@@ -235,7 +244,7 @@ def _plan_format(fmt: str) -> str:
 
 
 def _netconfig(options: dict[str, Any]) -> NetConfig:
-    from netaudit.netconfig import build_netconfig
+    from netaudit.net.config import build_netconfig
 
     user = options["proxy_user"]
     password = os.environ.get(PASSWORD_ENV)
@@ -298,9 +307,27 @@ def _emit(text: str, output: Path | None) -> None:
     from netaudit.store import write_atomic
 
     if output is None:
-        click.echo(text, nl=False)
+        try:
+            click.echo(text, nl=False)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _discard_stdout()  # the reader went away (`| head`): no error, and the exit code stays the run's
+        except OSError as exc:
+            _discard_stdout()
+            raise EnvironmentProblem(f"cannot write to standard output: {exc.strerror or exc}") from None
     else:
         write_atomic(output, text)
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so the exit does not try (and fail) to flush it again."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError):
+        return  # not a real file (e.g. click's CliRunner)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
 
 
 def _progress_sink(total: int) -> tuple[Callable[[Any], None], Callable[[], None]]:
@@ -325,7 +352,8 @@ Examples:
   netaudit catalog list                   what the catalog covers
 
 Exit codes: 0 ran, 1 findings (audit), 2 usage or input error,
-3 network settings unusable or output not writable, 130 interrupted.
+3 network settings unusable or output not writable, 129/143 hangup/terminated,
+130 interrupted.
 """
 
 
@@ -630,18 +658,21 @@ def profiles_show(
 Examples:
   netaudit profiles validate
   netaudit profiles validate ./profiles/corp.toml ./profiles/branch.toml
+  netaudit profiles validate --profiles ./profiles
 """,
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@profiles_option
 @catalog_option
 @reports_errors
-def profiles_validate(paths: tuple[Path, ...], catalog_dirs: tuple[Path, ...]) -> None:
-    """Check profiles files: one line per problem (file, line, profile, field); exit 2 if any."""
+def profiles_validate(paths: tuple[Path, ...], profile_paths: tuple[Path, ...], catalog_dirs: tuple[Path, ...]) -> None:
+    """Check profiles files (PATHS, else --profiles / NETAUDIT_PROFILES, else the example): one line per problem
+    (file, line, profile, field); exit 2 if any."""
     from netaudit.policy import load_policy, validate_policy
     from netaudit.resources import builtin_profiles_dir
 
     sites = _load_catalog(catalog_dirs)
-    chosen = list(paths) or [builtin_profiles_dir()]
+    chosen = list(paths) or _split_paths(profile_paths) or [builtin_profiles_dir()]
     problems = validate_policy(chosen, sites.names())
     if problems:
         for problem in problems:
@@ -649,7 +680,7 @@ def profiles_validate(paths: tuple[Path, ...], catalog_dirs: tuple[Path, ...]) -
         sys.exit(ExitCode.USAGE)
     policy = load_policy(chosen, sites.names())
     names = ", ".join(policy.profiles)
-    click.echo(f"ok: {len(policy.profiles)} profiles ({names}) of {policy.organization.name}")
+    _emit(f"ok: {len(policy.profiles)} profiles ({names}) of {policy.organization.name}\n", None)
 
 
 @cli.command(
@@ -667,20 +698,49 @@ def init(folder: Path, catalog_dirs: tuple[Path, ...]) -> None:
     from netaudit.starter import write_starter
 
     path = write_starter(folder, _load_catalog(catalog_dirs))
-    click.echo(f"wrote {path}; edit it, then: netaudit profiles validate {path}")
+    _emit(f"wrote {path}; edit it, then: netaudit profiles validate {path}\n", None)
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C (a BaseException, so no `except Exception` stops it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
+_SIGNAL_EXITS = {"SIGTERM": ExitCode.TERMINATED, "SIGHUP": ExitCode.HANGUP}
+
+
+def _say_stopped(what: str) -> None:
+    with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP): then there is no one to tell
+        click.echo(f"netaudit: {what}; nothing was written", err=True)
 
 
 def main() -> None:
     """Entry point of the console script."""
+    exits: dict[int, ExitCode] = {}
+    for name, code in _SIGNAL_EXITS.items():
+        number = getattr(signal, name, None)  # Windows has no SIGHUP
+        if number is not None:
+            signal.signal(number, _terminate)
+            exits[int(number)] = code
     try:
         cli.main(prog_name="netaudit", standalone_mode=False)
+    except Terminated as exc:
+        _say_stopped("terminated")
+        sys.exit(exits[exc.signum])
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("netaudit: interrupted; nothing was written", err=True)
+        _say_stopped("interrupted")
         sys.exit(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error worth a traceback.

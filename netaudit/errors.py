@@ -17,8 +17,12 @@ class ExitCode(enum.IntEnum):
     """A wrong option, a bad catalog/profile/input file, or an unusable argument."""
     ENVIRONMENT = 3
     """The network settings cannot be used (e.g. an unreachable PAC file), or the output cannot be written."""
+    HANGUP = 129
+    """Stopped by SIGHUP (128 + 1: the terminal went away); nothing was written."""
     INTERRUPTED = 130
     """Stopped with Ctrl-C; nothing was written."""
+    TERMINATED = 143
+    """Stopped by SIGTERM (128 + 15, e.g. `kill`, a service manager or a CI timeout); nothing was written."""
 
 
 class NetauditError(Exception):
@@ -61,3 +65,17 @@ def local_resource_error(exc: BaseException) -> LocalResourceError | None:
         limit = " (raise the limit with `ulimit -n`, or lower --concurrency)" if exc.errno == errno.EMFILE else ""
         return LocalResourceError(f"this machine ran out of resources for probing: {exc.strerror or exc}{limit}")
     return None
+
+
+class ProxyLookupError(NetauditError):
+    """The proxy for one URL could not be determined (e.g. the PAC's FindProxyForURL failed).
+
+    Raised by `NetConfig.proxy_for`; the engine records the probe as ``proxy_error`` with this
+    message as its detail instead of stopping the run.
+    """
+
+    exit_code = ExitCode.ENVIRONMENT
+
+
+class ProxyUnsupported(ProxyLookupError):
+    """The PAC file sends the URL only to proxies netaudit cannot speak to (SOCKS, or HTTPS: TLS to the proxy)."""

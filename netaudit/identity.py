@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from netaudit.model import Profile
 
 if TYPE_CHECKING:
-    from netaudit.netconfig import NetConfig
+    from netaudit.net.config import NetConfig
 
 PASSWORD_ENV = "NETAUDIT_PROXY_PASSWORD"
 """The variable for the password of `--proxy-user`, and of a profile's proxy_user without its own variable."""

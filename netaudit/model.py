@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 
 class Status(enum.StrEnum):
@@ -421,3 +422,57 @@ class AuditRun:
     catalog_version: str = ""
     platforms: tuple[Platform, ...] = ()
     routes: tuple[ProfileRoute, ...] = ()
+
+
+# --- Proxies ---------------------------------------------------------------------------------
+
+_USER_SAFE = "!$&'()*+,;=-._~"
+"""Characters a masked proxy URL shows unencoded in a user name."""
+
+
+class ProxyMode(enum.StrEnum):
+    """Where the proxy for a URL comes from."""
+
+    ENVIRONMENT = "environment"
+    EXPLICIT = "explicit"
+    PAC = "pac"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class ProxySpec:
+    """One proxy server. The password is left out of repr and equality."""
+
+    scheme: str
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False, compare=False)
+
+    def _hostport(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def url(self) -> str:
+        """``scheme://host:port``, never credentials."""
+        return f"{self.scheme}://{self._hostport()}"
+
+    def masked(self) -> str:
+        """The proxy for people: ``scheme://user:***@host:port`` (or ``user@``, or just the URL)."""
+        if self.username is None:
+            return self.url()
+        user = quote(self.username, safe=_USER_SAFE)
+        secret = ":***" if self.password is not None else ""
+        return f"{self.scheme}://{user}{secret}@{self._hostport()}"
+
+    def url_with_credentials(self) -> str:
+        """The URL with percent-encoded credentials, to hand to requests/urllib3 only. Never log it."""
+        if self.username is None:
+            return self.url()
+        user = quote(self.username, safe="")
+        secret = ":" + quote(self.password, safe="") if self.password is not None else ""
+        return f"{self.scheme}://{user}{secret}@{self._hostport()}"
+
+    def with_credentials(self, username: str | None, password: str | None) -> ProxySpec:
+        """A copy with these credentials (a password without a user is dropped)."""
+        return ProxySpec(self.scheme, self.host, self.port, username, password if username else None)

@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from netaudit.errors import ProfileError
 from netaudit.model import (
@@ -22,6 +21,7 @@ from netaudit.model import (
     PolicySet,
     Profile,
 )
+from netaudit.net.proxyurl import DEFAULT_PROXY_PORT, HTTPS_PROXY_REFUSED, ProxyUrlProblem, check_proxy_url
 from netaudit.profilefields import (
     PASSWORD_ADVICE,
     ProfileFields,
@@ -288,31 +288,16 @@ class _Loader(ProfileFields):
         url = self._string(src, keys, value, empty=False)
         if url is None:
             return None
-        # The URL is never echoed: it may carry credentials.
-        example = "e.g. http://proxy.example.corp:3128"
-        authority = re.split(r"[/?#]", url.split("://", 1)[-1], maxsplit=1)[0]
-        if "@" in authority:
-            if ":" in authority.rsplit("@", 1)[0]:
+        # The same validator as --proxy (the audit uses the URL as its --proxy); its messages mask passwords.
+        try:
+            spec = check_proxy_url(url, allow_password=False, default_port=DEFAULT_PROXY_PORT)
+        except ProxyUrlProblem as problem:
+            if problem.kind == "password":
                 self._problem(src, keys, f"the URL carries a password; {PASSWORD_ADVICE}, and the user in proxy_user")
             else:
-                self._problem(src, keys, "the URL carries a user name; put it in proxy_user instead")
+                self._problem(src, keys, HTTPS_PROXY_REFUSED if problem.kind == "https" else str(problem))
             return None
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            self._problem(src, keys, f"is not a valid URL: check the host and the port, 1 to 65535 ({example})")
-            return None
-        if parts.scheme not in ("http", "https"):
-            self._problem(src, keys, f"must be an http:// or https:// URL ({example})")
-            return None
-        if not parts.hostname or any(char.isspace() for char in parts.hostname):
-            self._problem(src, keys, f"has no valid host name ({example})")
-            return None
-        if port == 0:
-            self._problem(src, keys, f"has port 0; ports go from 1 to 65535 ({example})")
-            return None
-        if parts.path not in ("", "/") or parts.query or parts.fragment:
-            self._problem(src, keys, f"must be only scheme, host and port, with no path ({example})")
+        if spec.username is not None:
+            self._problem(src, keys, "the URL carries a user name; put it in proxy_user instead")
             return None
         return url

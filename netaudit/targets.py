@@ -9,16 +9,24 @@ from urllib.parse import urlsplit
 
 from netaudit.catalog import Catalog
 from netaudit.errors import InputError
+from netaudit.hostname import ascii_url
 from netaudit.model import Target
 
 _HOST = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+$|^\[?[0-9A-Fa-f:.]+\]?$")
 
 
 def parse_target(text: str, catalog: Catalog, where: str) -> Target:
-    """A URL (http/https) or a bare host name; a catalog endpoint's URL keeps its id and expectations."""
+    """A URL (http/https) or a bare host name; a catalog endpoint's URL keeps its id and expectations.
+
+    An international host name is accepted and becomes its IDNA form (``bücher.example`` ->
+    ``xn--bcher-kva.example``), which is what is probed and reported."""
     text = text.strip()
     url = text if "://" in text else f"https://{text}/"
-    parts = urlsplit(url)
+    try:
+        url = ascii_url(url)  # an international name is probed in its IDNA form
+        parts = urlsplit(url)
+    except ValueError:
+        raise InputError(f"{where}: '{text}' is not an http(s) URL or a host name") from None
     try:
         port = parts.port
     except ValueError:

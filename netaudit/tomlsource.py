@@ -130,6 +130,12 @@ class TomlSource:
             return tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as error:
             raise InvalidToml(self.path, self.text, error) from None
+        except RecursionError:
+            # tomllib parses nested arrays and inline tables recursively: hundreds of '[' exhaust the stack.
+            place = _deep_place(self.text)
+            where = f" (at line {place[0]}, column {place[1]})" if place else ""
+            too_deep = tomllib.TOMLDecodeError(f"arrays or inline tables nested too deeply{where}")
+            raise InvalidToml(self.path, self.text, too_deep) from None
 
     def line_of(self, key: Key) -> int | None:
         """The line of the key, else of its nearest written ancestor, else None (and for ``()``).
@@ -213,6 +219,31 @@ def _skip_string(text: str, i: int) -> int:
         else:
             j += 1
     return n
+
+
+_DEEP = 32
+"""Nesting deeper than this is where `_deep_place` puts a "nested too deeply" error."""
+
+
+def _deep_place(text: str) -> tuple[int, int] | None:
+    """The line and column where arrays or inline tables first nest deeper than `_DEEP` levels (strings skipped)."""
+    depth, i, n = 0, 0, len(text)
+    while i < n:
+        char = text[i]
+        if char in "\"'":
+            i = _skip_string(text, i)
+            continue
+        if char == "#":
+            i = _skip_comment(text, i)
+            continue
+        if char in "[{":
+            depth += 1
+            if depth > _DEEP:
+                return text.count("\n", 0, i) + 1, i - text.rfind("\n", 0, i)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        i += 1
+    return None
 
 
 def _skip_comment(text: str, i: int) -> int:

@@ -15,6 +15,7 @@ from netaudit.errors import InputError
 from netaudit.probe.blockpages import (
     BODY_WINDOW,
     Fingerprint,
+    literal_prefix,
     load_fingerprints,
     match_block_page,
     page_title,
@@ -67,7 +68,7 @@ SAMPLES: list[tuple[str, int, dict[str, str], str, str]] = [
         {},
         "<html><head><title>FortiGuard Intrusion Prevention - Access Blocked</title></head>"
         "<body>Web Page Blocked</body>",
-        "FortiGuard",
+        "Fortinet FortiGate",
     ),
     (
         "FortiGuard web filter",
@@ -75,14 +76,14 @@ SAMPLES: list[tuple[str, int, dict[str, str], str, str]] = [
         {},
         "<html><body><h1>FortiGuard Web Filtering</h1><p>You have tried to access a web page which is in "
         "violation of your internet usage policy.</p><p>Category: Social Networking</p></body></html>",
-        "FortiGuard",
+        "Fortinet FortiGate",
     ),
     (
         "FortiGuard override",
         200,
         {},
         "<title>Web Filter Block Override</title><form>...</form>",
-        "FortiGuard",
+        "Fortinet FortiGate",
     ),
     (
         "Palo Alto redirect",
@@ -202,11 +203,24 @@ def test_sample_block_pages_are_recognised(status: int, headers: dict[str, str],
     assert again is not None and again.product == product
 
 
+REGEXP_SAMPLES = {
+    "squid.denied": "ERR_ACL_TIME_QUOTA_EXCEEDED 0",
+    "squidguard.redirect_cgi": "http://proxy/cgi-bin/squidGuard-simple.cgi?clientaddr=10.0.0.5&url=http://x.com/",
+    "privoxy.title": "Request blocked (Privoxy@proxy)",
+    "paloalto.response_page_style": "<style>\r\n  #content {\r\n    border:3px solid#aaa;\r\n  background-color:#fff;",
+    "fortinet.block_redirect": "http://10.0.0.1:8008/fortigate/block?x=1",
+    "iboss.restricted": "Access to the requested site has been restricted  due to its contents.",
+    "watchguard.denied_title": "Response denied by WatchGuard HTTP Proxy",
+    "cradlepoint.content_filter": "Content Filter Activated <p>...</p> Copyright CradlePoint Technology, Inc.",
+    "cp.a_prod_drweb_3": "URL http://x.com/ is blocked by SpIDer Gate",
+    "cp.b_nat_sa_national_2": "If you believe the requested page should not be blocked please visit http://www.internet.gov.sa",
+    "cp.e_unk_style_red": '<span style="font-size:14pt;color:red;">(æ¡æ',
+}
+
+
 def _sample_value(fingerprint: Fingerprint) -> str:
     if fingerprint.match == "regexp":
-        return {"netsweeper.redirect": "http://deny.example/webadmin/deny/index.php?dpid=12&dpruleid=3"}[
-            fingerprint.name
-        ]
+        return REGEXP_SAMPLES[fingerprint.name]
     if fingerprint.match == "contains":
         return f"before {fingerprint.pattern} after"
     if fingerprint.match == "prefix":
@@ -226,9 +240,11 @@ def test_every_builtin_fingerprint_matches_its_own_sample(fingerprint: Fingerpri
         body = f"<html><head><title>{value}</title></head></html>"
     else:
         body = value
+    # Alone, the fingerprint matches its sample; in the whole set, it or an earlier one does.
+    assert match_block_page(status, headers, body, fingerprints=(fingerprint,)) == fingerprint
     found = match_block_page(status, headers, body)
     assert found is not None
-    assert found.product == fingerprint.product
+    assert BUILTIN.index(found) <= BUILTIN.index(fingerprint)
 
 
 def test_the_builtin_set_covers_the_products_the_audit_needs() -> None:
@@ -236,7 +252,7 @@ def test_the_builtin_set_covers_the_products_the_audit_needs() -> None:
     assert {
         "Squid",
         "squidGuard",
-        "FortiGuard",
+        "Fortinet FortiGate",
         "Palo Alto Networks",
         "Zscaler",
         "Cisco WSA",
@@ -247,6 +263,17 @@ def test_the_builtin_set_covers_the_products_the_audit_needs() -> None:
         "McAfee Web Gateway",
         "WatchGuard",
         "SonicWall",
+        "e2guardian",
+        "DansGuardian",
+        "Privoxy",
+        "tinyproxy",
+        "Barracuda",
+        "Lightspeed Systems",
+        "iboss",
+        "Sophos",
+        "Cisco Meraki",
+        "Netsweeper",
+        "Untangle",
     } <= products
     assert len({fp.name for fp in BUILTIN}) == len(BUILTIN)
     assert all(fp.source for fp in BUILTIN)
@@ -331,7 +358,7 @@ def test_statuses_limit_a_fingerprint() -> None:
 
 def test_header_names_are_matched_whatever_their_case() -> None:
     found = match_block_page(403, {"X-Squid-Error": "ERR_ACCESS_DENIED 0"}, "")
-    assert found is not None and found.name == "squid.access_denied"
+    assert found is not None and found.name == "squid.denied"
 
 
 def test_body_fingerprints_look_at_the_first_window_only() -> None:
@@ -369,19 +396,16 @@ def test_custom_fingerprints() -> None:
 def test_describe_a_fingerprint() -> None:
     found = match_block_page(403, {"x-squid-error": "ERR_ACCESS_DENIED 0"}, "")
     assert found is not None
-    assert found.describe() == "Squid (header x-squid-error starts with 'ERR_ACCESS_DENIED')"
+    assert found.describe() == "Squid (header x-squid-error matches '^ERR_[A-Z_]+')"
 
 
-def test_matching_a_thousand_big_pages_is_fast() -> None:
+def test_big_ordinary_pages_match_no_fingerprint() -> None:
+    # Speed is measured by scripts, not by timed tests; this checks that large real-looking pages
+    # (256 KiB, the most the engine reads) are never flagged.
     pages = [_normal_page(256 * 1024, seed) for seed in range(4)]
-    titles = [page_title(page) for page in pages]
     headers = {"content-type": "text/html", "server": "proxygen-bolt", "via": "1.1 varnish"}
-    match_block_page(200, headers, pages[0], titles[0])  # load and compile outside the clock
-    started = time.perf_counter()
-    for i in range(1000):
-        assert match_block_page(200, headers, pages[i % 4], titles[i % 4]) is None
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"1,000 pages of 256 KiB took {elapsed:.2f} s"
+    for page in pages:
+        assert match_block_page(200, headers, page, page_title(page)) is None
 
 
 # --- page titles ------------------------------------------------------------------------------
@@ -500,3 +524,86 @@ def test_a_good_custom_file_loads_and_is_cached(tmp_path: Path) -> None:
     assert loaded == (Fingerprint("P", "body", "contains", "x", (403, 451), "a", "us"),)
     assert load_fingerprints(path) is loaded
     assert load_fingerprints() is BUILTIN
+
+
+# --- the fast matcher answers as trying every fingerprint in file order would --------------------
+
+
+def _naive(
+    status: int, headers: dict[str, str], body: str, fingerprints: tuple[Fingerprint, ...]
+) -> Fingerprint | None:
+    window, title = body[:BODY_WINDOW], page_title(body[:BODY_WINDOW])
+    for fp in fingerprints:
+        if fp.statuses and status not in fp.statuses:
+            continue
+        if fp.location.startswith("header."):
+            if fp.location[7:] not in headers:
+                continue
+            value = headers[fp.location[7:]]
+        elif fp.location == "title":
+            value = title
+        else:
+            value = body if fp.match == "full" else window
+        if (
+            (fp.match == "contains" and fp.pattern in value)
+            or (fp.match == "prefix" and value.startswith(fp.pattern))
+            or (fp.match == "full" and value.strip() == fp.pattern)
+            or (fp.match == "regexp" and re.search(fp.pattern, value))
+        ):
+            return fp
+    return None
+
+
+def _answer_with(fingerprints: list[Fingerprint]) -> tuple[int, dict[str, str], str]:
+    headers: dict[str, str] = {}
+    parts: list[str] = []
+    status = 200
+    for fp in fingerprints:
+        value = _sample_value(fp)
+        status = fp.statuses[0] if fp.statuses else status
+        if fp.location.startswith("header."):
+            headers[fp.location[7:]] = value
+        elif fp.location == "title":
+            parts.insert(0, f"<title>{value}</title>")
+        else:
+            parts.append(value)
+    return status, headers, "\n".join(parts)
+
+
+def test_the_fast_matcher_agrees_with_trying_every_fingerprint_in_order() -> None:
+    rng = random.Random(11)
+    corpus = Path(__file__).resolve().parent / "data" / "blockpage-corpus"
+    answers = [_answer_with(rng.sample(BUILTIN, rng.randint(1, 4))) for _ in range(400)]
+    for sample in sorted(corpus.glob("*/*.http")):
+        head, _, body = sample.read_text(encoding="utf-8", errors="replace").partition("\n\n")
+        lines = head.split("\n")
+        status = int(lines[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        answers.append((status, headers, body))
+    for status, headers, body in answers:
+        assert match_block_page(status, headers, body) == _naive(status, headers, body, BUILTIN)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "prefix"),
+    [
+        (r"#content \{\s*border", "#content {"),
+        (r"^ERR_[A-Z_]+", "ERR_"),
+        (r"URL .* Sp.*er Gate", "URL "),
+        ("ab*c", "a"),
+        ("abc+d", "abc"),
+        ("ab?c", "a"),
+        ("ab{2}c", "a"),
+        (r"(?i)blocked", ""),
+        ("(a|b)c", ""),
+        (r"\d+ blocked", ""),
+        (r"\?dpid=\d", "?dpid="),
+    ],
+)
+def test_literal_prefix_of_a_regexp(pattern: str, prefix: str) -> None:
+    assert literal_prefix(pattern) == prefix
+    # Whatever the regexp matches starts with the prefix.
+    for text in ("#content {  border", "ERR_ACCESS_DENIED", "URL x Spider Gate", "ac", "abccd", "abbc", "?dpid=3"):
+        found = re.search(pattern, text)
+        if found:
+            assert found.group(0).startswith(prefix)

@@ -1,4 +1,4 @@
-"""Unit tests for netaudit.netconfig: proxy modes, NO_PROXY, PAC files and URLs, resolver, trust."""
+"""Unit tests for netaudit.net: proxy modes, NO_PROXY, PAC files and URLs, resolver, trust."""
 
 from __future__ import annotations
 
@@ -16,18 +16,12 @@ import trustme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netaudit.errors import EnvironmentProblem, InputError
-from netaudit.netconfig import (
-    PASSWORD_IN_URL,
-    NetConfig,
-    ProxyLookupError,
-    ProxyMode,
-    ProxySpec,
-    ProxyUnsupported,
-    build_netconfig,
-    parse_pac_answer,
-    parse_resolver,
-)
+from netaudit.errors import EnvironmentProblem, InputError, ProxyLookupError, ProxyUnsupported
+from netaudit.model import ProxyMode, ProxySpec
+from netaudit.net.config import NetConfig, build_netconfig
+from netaudit.net.pac import parse_pac_answer
+from netaudit.net.proxyurl import PASSWORD_IN_URL
+from netaudit.net.resolver import parse_resolver
 
 PASSWORDS = st.text(min_size=1, max_size=30)
 
@@ -90,7 +84,6 @@ def test_no_proxy_goes_direct_whatever_the_environment_says() -> None:
         ("http://[::1]:3128", ProxySpec("http", "::1", 3128)),
         ("http://[2001:db8::5]", ProxySpec("http", "2001:db8::5", 3128)),
         ("http://192.0.2.10:8080", ProxySpec("http", "192.0.2.10", 8080)),
-        ("https://proxy.corp:8443", ProxySpec("https", "proxy.corp", 8443)),
     ],
 )
 def test_explicit_proxy_urls(value: str, expected: ProxySpec) -> None:
@@ -109,6 +102,7 @@ def test_explicit_proxy_urls(value: str, expected: ProxySpec) -> None:
             "--proxy: unsupported proxy scheme 'socks5' in socks5://proxy.corp:1080",
         ),
         ("socks4a://proxy.corp:1080", "--proxy: unsupported proxy scheme 'socks4a'"),
+        ("https://proxy.corp:8443", "--proxy: https://proxy.corp:8443: https:// proxies (TLS to the proxy itself)"),
         ("http://proxy.corp:0", "--proxy: bad port '0' in http://proxy.corp:0 (1-65535)"),
         ("http://proxy.corp:65536", "--proxy: bad port '65536'"),
         ("http://proxy.corp:80a", "--proxy: bad port '80a'"),
@@ -313,6 +307,7 @@ def test_proxy_user_and_password_apply_to_environment_proxies() -> None:
         ),
         ({"http_proxy": "http://proxy:notaport"}, "http_proxy: bad port 'notaport'"),
         ({"ALL_PROXY": "socks5h://s:1080"}, "ALL_PROXY: unsupported proxy scheme 'socks5h'"),
+        ({"HTTPS_PROXY": "https://u:secret@tls-proxy:443"}, "HTTPS_PROXY: https://u:***@tls-proxy:443: https://"),
     ],
 )
 def test_unusable_proxy_variables_are_an_environment_problem(environ: dict[str, str], message: str) -> None:
@@ -401,7 +396,6 @@ def test_a_pac_file_routes_per_host(pac_file: Path) -> None:
     assert config.proxy_for("https://facebook.com/login") == ProxySpec("http", "proxy.corp", 3128)
     assert config.proxy_for("https://www.linkedin.com/") is None
     assert config.proxy_for("https://mixed.test/") == ProxySpec("http", "fallback.corp", 8080)
-    assert config.proxy_for("https://tls.test/") == ProxySpec("https", "secure.corp", 8443)
     assert config.proxy_for("http://noport.test/") == ProxySpec("http", "bare.corp", 80)
     assert config.proxy_for("https://empty.test/") is None
     assert config.describe()["proxy"] == f"pac ({pac_file})"
@@ -417,6 +411,8 @@ def test_socks_only_pac_answers_are_unsupported(pac_file: Path) -> None:
     config = env_config({}, pac=str(pac_file))
     with pytest.raises(ProxyUnsupported, match=r"sends for a\.socks\.test only to SOCKS proxies"):
         config.proxy_for("https://a.socks.test/")
+    with pytest.raises(ProxyUnsupported, match=r"sends for tls\.test only to HTTPS proxies"):
+        config.proxy_for("https://tls.test/")
     # Cached answers raise again, every time.
     with pytest.raises(ProxyUnsupported):
         config.proxy_for("https://a.socks.test/")
@@ -552,7 +548,11 @@ def test_pac_answer_parsing() -> None:
     assert parse_pac_answer("proxy a:1") == ProxySpec("http", "a", 1)
     assert parse_pac_answer("DIRECT; PROXY a:1") is None
     assert parse_pac_answer("HTTP [::1]:3128") == ProxySpec("http", "::1", 3128)
-    assert parse_pac_answer("HTTPS a") == ProxySpec("https", "a", 443)
+    assert parse_pac_answer("HTTPS a:443; PROXY b:1") == ProxySpec("http", "b", 1)
+    with pytest.raises(ProxyUnsupported, match=r"only to HTTPS proxies \(HTTPS a\)"):
+        parse_pac_answer("HTTPS a")
+    with pytest.raises(ProxyUnsupported, match=r"only to HTTPS or SOCKS proxies"):
+        parse_pac_answer("HTTPS a:443; SOCKS s:1080")
     assert parse_pac_answer("SOCKS s:1; DIRECT") is None
     with pytest.raises(ProxyUnsupported):
         parse_pac_answer("SOCKS s:1080; SOCKS4 t:1080")
@@ -700,3 +700,63 @@ def test_a_hand_built_netconfig_routes_by_its_mode() -> None:
 def test_a_url_without_a_host_is_an_input_error() -> None:
     with pytest.raises(InputError, match="no host"):
         env_config({}).proxy_for("not a url")
+
+
+# --- the environment is passed in, never read; one proxy-URL validator --------------------------------
+
+
+def test_the_settings_never_read_the_process_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://leaked.corp:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    config = env_config({})
+    assert config.mode is ProxyMode.ENVIRONMENT
+    assert config.proxy_for("https://x.com/") is None
+    assert config.ca_bundle is None and config.ca_bundle_origin == "system"
+
+
+@pytest.mark.parametrize("mode", [ProxyMode.ENVIRONMENT, ProxyMode.PAC])
+def test_a_hand_built_netconfig_cannot_read_the_environment_or_a_pac_itself(mode: ProxyMode) -> None:
+    with pytest.raises(ValueError, match="build_netconfig"):
+        NetConfig(
+            mode=mode,
+            proxy=None,
+            pac_source="x.pac",
+            resolver=None,
+            ca_bundle=None,
+            ca_bundle_origin="system",
+            public_roots=Path(certifi.where()),
+            timeout=5.0,
+        )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://proxy.corp:3128",
+        "proxy.corp",
+        "http://[::1]:3128",
+        "https://proxy.corp:443",
+        "socks5://proxy.corp:1080",
+        "http://proxy.corp:0",
+        "http://proxy.corp:3128/path",
+        "http://pro xy:3128",
+        "http://[::1",
+        "http://::1:3128",
+    ],
+)
+def test_a_profile_proxy_and_proxy_follow_the_same_rules(url: str, tmp_path: Path) -> None:
+    from netaudit.policy import validate_policy
+
+    profiles = tmp_path / "p.toml"
+    organization = '[organization]\nname = "X"\ntimezone = "UTC"\n'
+    profiles.write_text(f'{organization}\n[profiles.guests]\nproxy = "{url}"\n', encoding="utf-8")
+    problems = validate_policy([profiles], {})
+    assert all("profiles.guests.proxy" in problem for problem in problems)
+    profile_ok = problems == []
+    try:
+        env_config({}, proxy=url)
+    except InputError:
+        option_ok = False
+    else:
+        option_ok = True
+    assert profile_ok == option_ok

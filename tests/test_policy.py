@@ -88,9 +88,13 @@ EXPECTED: dict[str, list[str]] = {
     "user-with-password.toml": [
         f"@/user-with-password.toml:7: profiles.staff.proxy_user: must be the user name alone (no ':'); {NO_PASSWORD}"
     ],
+    "proxy-https.toml": [
+        "@/proxy-https.toml:8: profiles.guests.proxy: https:// proxies (TLS to the proxy itself) are not supported; "
+        "give the proxy's plain http:// port (the tunnel to each site is TLS all the same)"
+    ],
     "proxy-not-http.toml": [
-        "@/proxy-not-http.toml:8: profiles.guests.proxy: must be an http:// or https:// URL "
-        "(e.g. http://proxy.example.corp:3128)"
+        "@/proxy-not-http.toml:8: profiles.guests.proxy: unsupported proxy scheme 'socks5' in "
+        "socks5://proxy.example.corp:1080 (netaudit speaks to http:// proxies)"
     ],
     "bad-env-name.toml": [
         "@/bad-env-name.toml:8: profiles.staff.proxy_password_env: "
@@ -307,8 +311,7 @@ def test_enforcement_without_hours_and_wrong_types(tmp_path: Path) -> None:
         f"{path}:6: profiles.staff.members: item 2 is a number; members are non-empty strings "
         '(e.g. ["AD group Marketing", "10.20.0.0/16"])',
         f'{path}:7: profiles.staff.default: must be "none", "read" or "post", not a number',
-        f"{path}:8: profiles.staff.proxy: is not a valid URL: check the host and the port, 1 to 65535 "
-        "(e.g. http://proxy.example.corp:3128)",
+        f"{path}:8: profiles.staff.proxy: bad port '99999' in http://proxy:99999 (1-65535)",
         f"{path}:10: profiles.staff.rules.hours_enforced_by: set, but there are no hours to enforce",
         f"{path}:11: profiles.staff.rules.posting: must be a string, not true/false",
     ]

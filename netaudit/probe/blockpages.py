@@ -1,13 +1,16 @@
 """Block and warning pages: fingerprints kept as data, matched against one HTTP answer.
 
-The fingerprints live in ``netaudit/data/blockpages.toml`` (after ooni/blocking-fingerprints):
-each names a product, where to look (the body, the page title, or one header), how to compare
-(contains, prefix, full, regexp), the pattern, and optionally the HTTP statuses it applies to.
+The fingerprints live in ``netaudit/data/blockpages.toml`` (hand-written, each with its source) and
+``netaudit/data/ooni-fingerprints.toml`` (generated from ooni/blocking-fingerprints by
+``scripts/import_ooni_fingerprints.py``). Each names a product, where to look (the body, the page
+title, or one header), how to compare (contains, prefix, full, regexp), the pattern, and
+optionally the HTTP statuses it applies to.
 `match_block_page` returns the first fingerprint, in file order, that an answer matches.
 
-Matching is built for volume: patterns are compiled once per fingerprint set, and body
-fingerprints look at the first `BODY_WINDOW` characters only (block pages are small; a real
-site's 256 KiB page costs a few plain substring scans of 64 KiB, not of the whole page).
+Matching is built for volume: a fingerprint set is compiled once, its body "contains" patterns
+(about a thousand) are found in one Aho-Corasick pass, and body fingerprints look at the first
+`BODY_WINDOW` characters only (block pages are small; a real site's 256 KiB page costs one pass
+over 64 KiB, not a thousand).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ahocorasick_rs import AhoCorasick, Implementation
 
 from netaudit.errors import InputError
 from netaudit.resources import package_data
@@ -35,6 +40,10 @@ LOCATIONS = ("body", "title")
 
 MATCHES = ("contains", "prefix", "full", "regexp")
 """How a fingerprint's pattern is compared with the value at its location."""
+
+DEFAULT_FILES = ("blockpages.toml", "ooni-fingerprints.toml")
+"""The built-in fingerprint files under ``netaudit/data``: the hand-written entries first, then the
+import of OONI's fingerprints (``scripts/import_ooni_fingerprints.py``); the first match wins."""
 
 _FINGERPRINT_KEYS = {"name", "product", "location", "match", "pattern", "statuses", "source"}
 _REQUIRED_KEYS = ("name", "product", "location", "match", "pattern")
@@ -65,14 +74,20 @@ class Fingerprint:
 # --- loading ----------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed(path: Path) -> tuple[TomlSource, dict[str, Any]]:
+    # Both tables of a file ([[fingerprint]], [[dns]]) are read from one parse.
+    source = TomlSource.read(path)
+    return source, source.parse()
+
+
 def read_entries(path: Path, table: str) -> tuple[TomlSource, list[Any]]:
     """The ``[[table]]`` entries of a fingerprint file (checked strictly at its top level), and its source.
 
     Shared with `netaudit.probe.sinkhole`, which reads the ``[[dns]]`` tables of the same file.
     """
     try:
-        source = TomlSource.read(path)
-        document = source.parse()
+        source, document = _parsed(path)
     except UnreadableFile as exc:
         if isinstance(exc.error, FileNotFoundError):
             raise InputError(f"{path}: no such fingerprint file") from None
@@ -162,13 +177,33 @@ def _load(path: Path) -> tuple[Fingerprint, ...]:
     return tuple(fingerprints)
 
 
+def default_files() -> tuple[Path, ...]:
+    """The built-in fingerprint files, in the order they are matched (`DEFAULT_FILES`)."""
+    return tuple(package_data(name) for name in DEFAULT_FILES)
+
+
+@functools.lru_cache(maxsize=1)
+def _load_default() -> tuple[Fingerprint, ...]:
+    combined: list[Fingerprint] = []
+    seen: dict[str, Path] = {}
+    for path in default_files():
+        for fingerprint in _load(path):
+            if fingerprint.name in seen:
+                raise InputError(
+                    f"{path}: fingerprint name '{fingerprint.name}' is also used in {seen[fingerprint.name]}"
+                )
+            seen[fingerprint.name] = path
+            combined.append(fingerprint)
+    return tuple(combined)
+
+
 def load_fingerprints(path: Path | None = None) -> tuple[Fingerprint, ...]:
-    """The fingerprints of `path` (default: the built-in ``blockpages.toml``), loaded once and cached.
+    """The fingerprints of `path` (default: the built-in files, `default_files`), loaded once and cached.
 
     Strict: an unknown key, location or match kind, a missing field, a duplicate name or a regexp
     that does not compile raises `InputError` naming the file and the entry's line.
     """
-    return _load(Path(path) if path is not None else package_data("blockpages.toml"))
+    return _load(Path(path)) if path is not None else _load_default()
 
 
 # --- matching ---------------------------------------------------------------------------------
@@ -176,10 +211,13 @@ def load_fingerprints(path: Path | None = None) -> tuple[Fingerprint, ...]:
 
 @dataclass(frozen=True)
 class _Rule:
+    index: int  # the fingerprint's place in file order: the lowest matching index wins
     fingerprint: Fingerprint
     statuses: frozenset[int]
-    header: str | None  # the header name, or None for body/title
     check: Callable[[str], bool]
+
+    def applies(self, status: int) -> bool:
+        return not self.statuses or status in self.statuses
 
 
 def _checker(fingerprint: Fingerprint) -> Callable[[str], bool]:
@@ -194,43 +232,108 @@ def _checker(fingerprint: Fingerprint) -> Callable[[str], bool]:
     return lambda value: compiled.search(value) is not None
 
 
+_REGEX_META = frozenset(".^$*+?{}[]|()\\")
+_GATE_MIN = 4
+
+
+def literal_prefix(pattern: str) -> str:
+    """The literal text every match of the regexp `pattern` starts with ("" if there is none).
+
+    Used to skip a regexp on a body that lacks its prefix (found in the same Aho-Corasick pass as
+    the "contains" patterns). Conservative: it stops at the first construct it does not read as
+    one plain character, and leaves out a character that a quantifier follows.
+    """
+    if pattern.startswith("(?"):  # flags such as (?i) change what the text must look like
+        return ""
+    text = pattern[1:] if pattern.startswith("^") else pattern
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            if i + 1 >= len(text) or text[i + 1].isalnum():
+                break
+            char, step = text[i + 1], 2
+        elif char in _REGEX_META:
+            break
+        else:
+            step = 1
+        following = text[i + step : i + step + 1]
+        if following and following in "*?{":
+            break
+        out.append(char)
+        if following == "+":
+            break
+        i += step
+    return "".join(out)
+
+
 class _Matcher:
-    """A fingerprint set compiled for matching."""
+    """A fingerprint set compiled for matching.
+
+    Header rules are grouped by header name (a header the answer lacks costs nothing); the body's
+    "contains" patterns, most of the set, and the literal prefixes of body regexps are found in one
+    Aho-Corasick pass over the window (a regexp runs only when its prefix is there); the few other
+    body and title rules are tried one by one. The lowest file index among the matches wins, so
+    the result is the first match in file order, as if every rule were tried in turn.
+    """
 
     def __init__(self, fingerprints: Iterable[Fingerprint]) -> None:
-        self.rules = tuple(
-            _Rule(
-                fp,
-                frozenset(fp.statuses),
-                fp.location[7:] if fp.location.startswith("header.") else None,
-                _checker(fp),
-            )
-            for fp in fingerprints
-        )
-        self.needs_title = any(fp.location == "title" for fp in fingerprints)
+        rules = [_Rule(i, fp, frozenset(fp.statuses), _checker(fp)) for i, fp in enumerate(fingerprints)]
+        self.headers: dict[str, list[_Rule]] = {}
+        self.titles: list[_Rule] = []
+        self.bodies: list[_Rule] = []
+        self.by_pattern: list[list[_Rule]] = []
+        patterns: dict[str, int] = {}
+        for rule in rules:
+            location, match = rule.fingerprint.location, rule.fingerprint.match
+            if location.startswith("header."):
+                self.headers.setdefault(location[7:], []).append(rule)
+            elif location == "title":
+                self.titles.append(rule)
+            elif match == "contains" or (
+                match == "regexp" and len(literal_prefix(rule.fingerprint.pattern)) >= _GATE_MIN
+            ):
+                key = rule.fingerprint.pattern if match == "contains" else literal_prefix(rule.fingerprint.pattern)
+                slot = patterns.setdefault(key, len(patterns))
+                if slot == len(self.by_pattern):
+                    self.by_pattern.append([])
+                self.by_pattern[slot].append(rule)
+            else:
+                self.bodies.append(rule)
+        # A DFA: built once per set (milliseconds), then twice as fast per page as the NFA.
+        self.automaton = AhoCorasick(list(patterns), implementation=Implementation.DFA) if patterns else None
 
     def match(self, status: int, headers: Mapping[str, str], body: str, title: str) -> Fingerprint | None:
         if any(not key.islower() for key in headers):
             headers = {key.lower(): value for key, value in headers.items()}
         window = body[:BODY_WINDOW]
-        page: str | None = title or None
-        for rule in self.rules:
-            if rule.statuses and status not in rule.statuses:
-                continue
-            location = rule.fingerprint.location
-            if rule.header is not None:
-                value = headers.get(rule.header)
-                if value is None:
-                    continue
-            elif location == "body":
-                value = body if rule.fingerprint.match == "full" else window
-            else:
-                if page is None:
-                    page = page_title(window)
-                value = page
-            if rule.check(value):
-                return rule.fingerprint
-        return None
+        best: _Rule | None = None
+
+        def first(candidates: Iterable[_Rule], value: str) -> None:
+            nonlocal best
+            for rule in candidates:
+                if best is not None and rule.index > best.index:
+                    return
+                if rule.applies(status) and rule.check(value):
+                    best = rule
+                    return
+
+        for name, value in headers.items():
+            first(self.headers.get(name, ()), value)
+        if self.automaton is not None and window:
+            for slot in {found[0] for found in self.automaton.find_matches_as_indexes(window, overlapping=True)}:
+                for rule in self.by_pattern[slot]:
+                    if best is not None and rule.index > best.index:
+                        break
+                    if rule.applies(status) and (rule.fingerprint.match == "contains" or rule.check(window)):
+                        best = rule
+                        break
+        for rule in self.bodies:
+            first((rule,), body if rule.fingerprint.match == "full" else window)
+        if self.titles:
+            first(self.titles, title or page_title(window))
+        return best.fingerprint if best is not None else None
 
 
 @functools.lru_cache(maxsize=16)

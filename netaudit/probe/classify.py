@@ -7,16 +7,6 @@ from dataclasses import dataclass
 from netaudit.model import Status, Target
 from netaudit.probe.blockpages import match_block_page
 
-# Words in a page title that give away a block or warning page when no product fingerprint matched.
-_BLOCK_TITLE_WORDS = (
-    "blocked",
-    "access denied",
-    "web filter",
-    "not allowed",
-    "restricted site",
-    "site blocked",
-)
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -39,13 +29,8 @@ def classify_answer(target: Target, status: int, headers: dict[str, str], text: 
         )
     if status == 451:
         return Verdict(Status.BLOCK_PAGE, "answered 451 Unavailable For Legal Reasons")
-    lowered = title.lower()
-    looks_blocked = any(word in lowered for word in _BLOCK_TITLE_WORDS)
-    if looks_blocked and status in (200, 403):
-        return Verdict(
-            Status.BLOCK_PAGE,
-            f"answered {status} with a page titled '{title}', which looks like a block page",
-        )
+    # No guessing from words such as "Access Denied" in a title: a CDN or website firewall in front
+    # of the site says the same when it refuses the client (OONI keeps such words as "vague").
     if target.expect_status and status not in target.expect_status:
         expected = ", ".join(str(code) for code in target.expect_status)
         if status in (200, 403) and _title_mismatch(target, title):
@@ -71,13 +56,10 @@ def _title_mismatch(target: Target, title: str) -> bool:
 
 
 def _unexpected(status: int, title: str, usual: str) -> Verdict:
-    """An answer with no sign of a filter and a status the site does not usually give: the site failing (5xx),
-    else the site answering (the path is open), with the unexpected status as a note."""
+    """An answer that nothing proves to be the site's (no TLS session verified against public roots),
+    with no sign of a filter and a status the site does not give: `http_error`, with what was expected."""
     shown = f" '{title}'" if title else ""
-    if status >= 500:
-        return Verdict(Status.HTTP_ERROR, f"answered {status}{shown}" + (f"; {usual}" if usual else ""))
-    note = f"answered {status}" + (f"; {usual}" if usual else "")
-    return Verdict(Status.REACHABLE, f"answered {status}{shown}", note=note)
+    return Verdict(Status.HTTP_ERROR, f"answered {status}{shown}" + (f"; {usual}" if usual else ""))
 
 
 def site_answer(target: Target, status: int, title: str) -> Verdict:

@@ -21,12 +21,13 @@ from netaudit.model import (
     Layer,
     ProbePath,
     ProbeResult,
+    ProxySpec,
     Route,
     Status,
     Target,
     TlsEvidence,
 )
-from netaudit.netconfig import NetConfig, ProxySpec
+from netaudit.net.config import NetConfig
 from netaudit.probe import dns as dns_layer
 from netaudit.probe import proxy as proxy_layer
 from netaudit.probe import tcp as tcp_layer
@@ -36,6 +37,7 @@ from netaudit.probe.classify import Verdict, classify_answer, site_answer
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure, Stopwatch
 from netaudit.probe.hints import Resolved, RunHints
 from netaudit.probe.http import HttpAnswer, HttpProtocolError, build_request, read_body, read_head
+from netaudit.probe.inspection import inspected_by
 from netaudit.probe.proxyauth import basic_credentials
 from netaudit.probe.stream import Stream, StreamClosed
 from netaudit.secrets import redact
@@ -244,10 +246,9 @@ class Prober:
             if verdict.note:
                 trace.notes.append(verdict.note)
             if verdict.status is Status.REACHABLE and trace.tls and not trace.tls.verified_public:
-                product = f" ({trace.tls.inspector})" if trace.tls.inspector else ""
                 return Status.INSPECTED, (
-                    f"{verdict.detail}, but TLS was intercepted: the certificate is issued by "
-                    f"{trace.tls.issuer}{product}, trusted by this workstation and not by the public roots"
+                    f"{verdict.detail}, but TLS was intercepted{inspected_by(trace.tls)}: the certificate is "
+                    f"issued by {trace.tls.issuer}, trusted by this workstation and not by the public roots"
                 )
             return verdict.status, verdict.detail
         raise AssertionError("unreachable")
@@ -409,7 +410,7 @@ class Prober:
             answer = read_head(stream)
             watch.lap("http", started)
             if proxy is not None:
-                refusal = proxy_layer.proxy_refusal_of(answer, proxy, what)
+                refusal = proxy_layer.proxy_refusal_of(answer, proxy, what, stream)
                 if refusal:
                     raise refusal
             started = monotonic()

@@ -13,6 +13,10 @@ MAX_BODY = 256 * 1024
 # Browser-like enough that sites answer as they would a person, honest about who is asking.
 USER_AGENT = f"Mozilla/5.0 (compatible; netaudit/{__version__}; social-media readiness audit)"
 
+# The head ends at an empty line. Lines end in CRLF; a bare LF is accepted too (RFC 9112, 2.2), as
+# browsers do: DansGuardian and e2guardian 3 write their block pages' heads that way.
+_END_OF_HEAD = re.compile(rb"\r?\n\r?\n")
+_LINE_END = re.compile(rb"\r?\n")
 _STATUS_LINE = re.compile(rb"^HTTP/(\d)(?:\.(\d))? +(\d{3})(?: +([^\r\n]*))?\r?\n")
 
 
@@ -60,7 +64,7 @@ def build_request(
 def read_head(stream: Stream) -> HttpAnswer:
     """The status line and headers of an answer."""
     try:
-        head = stream.read_until(b"\r\n\r\n", MAX_HEAD)
+        head = stream.read_through(_END_OF_HEAD, MAX_HEAD)
     except StreamClosed:
         if stream.buffer:
             head = bytes(stream.buffer)
@@ -72,7 +76,7 @@ def read_head(stream: Stream) -> HttpAnswer:
     if not match:
         raise HttpProtocolError(f"not an HTTP answer: {head[:40]!r}")
     answer = HttpAnswer(status=int(match.group(3)), reason=(match.group(4) or b"").decode("latin-1").strip())
-    for raw in head[match.end() :].split(b"\r\n"):
+    for raw in _LINE_END.split(head[match.end() :]):
         name, sep, value = raw.partition(b":")
         if not sep:
             continue

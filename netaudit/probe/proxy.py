@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from netaudit.model import HttpEvidence, Layer, Status
-from netaudit.netconfig import ProxySpec
+from netaudit.model import HttpEvidence, Layer, ProxySpec, Status
 from netaudit.probe.blockpages import match_block_page, page_title
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure
 from netaudit.probe.http import HttpAnswer, HttpProtocolError, build_request, read_body, read_head
@@ -126,30 +125,91 @@ def forward_request(
     return sock, stream
 
 
-def proxy_refusal_of(answer: HttpAnswer, spec: ProxySpec, what: str) -> LayerFailure | None:
-    """For a forwarded plain-HTTP request: the proxy's own refusal, or None when the answer is the site's."""
-    squid_error = answer.headers.get("x-squid-error", "")
-    if answer.status == 407 or (answer.status in (403, 502, 503, 504) and squid_error) or answer.status in (502, 504):
-        return refusal(answer, spec, what)
+# Server headers that only a proxy's or filter's own answers carry: relayed answers keep the
+# origin's Server header, so one of these on an error means the proxy answered, not the site.
+# (token at the start of the header, case-insensitive; product)
+_OWN_SERVERS: tuple[tuple[str, str], ...] = (
+    ("squid", "Squid"),  # squid-cache/squid src/errorpage.cc: Server: squid/<version>
+    ("tinyproxy", "tinyproxy"),  # tinyproxy src/html-error.c send_http_headers()
+    ("e2guardian", "e2guardian"),  # e2guardian src/ConnectionHandler.cpp
+    ("zscaler", "Zscaler"),  # Zscaler block pages: Server: Zscaler/<version> (Ekultek/WhatWaf issue 178)
+    ("barracudahttp", "Barracuda"),  # OONI ooni.zz_3
+    ("barracuda/ngfirewall", "Barracuda"),  # OONI ooni.zz_2
+    ("sonicwall", "SonicWall"),  # OONI ooni.br_1
+    ("kerio control", "Kerio Control"),  # OONI ooni.cl_0
+)
+
+# Words in the status line's reason phrase with which a proxy signs its own refusals.
+_OWN_REASONS: tuple[tuple[str, str], ...] = (
+    ("privoxy", "Privoxy"),  # filters.c block_url(): "403 Request blocked by Privoxy"
+    ("forefront tmg", "Microsoft Forefront TMG"),  # "403 Forbidden ( Forefront TMG denied the specified ... )"
+    ("isa server", "Microsoft ISA Server"),  # the same template before TMG
+)
+
+
+def own_answer_product(answer: HttpAnswer) -> str:
+    """The proxy product whose own answer this is, from headers only the proxy sets; "" if none.
+
+    X-Squid-Error is on every page Squid generates (src/errorpage.cc); a Server header from
+    `_OWN_SERVERS` or a reason phrase from `_OWN_REASONS` names the proxy that wrote the answer.
+    """
+    if answer.headers.get("x-squid-error"):
+        return "Squid"
+    server = answer.headers.get("server", "").strip().lower()
+    for token, product in _OWN_SERVERS:
+        if server.startswith(token):
+            return product
+    reason = answer.reason.lower()
+    for word, product in _OWN_REASONS:
+        if word in reason:
+            return product
+    return ""
+
+
+def proxy_refusal_of(
+    answer: HttpAnswer, spec: ProxySpec, what: str, stream: Stream | None = None
+) -> LayerFailure | None:
+    """For a forwarded plain-HTTP request: the proxy's own refusal, or None when the answer is the site's.
+
+    The proxy's own answers are its verdict, never the site's error: 407 (credentials), 502 and 504
+    (it could not reach the site), and any error status (400 and up) that carries a header only the
+    proxy writes (`own_answer_product`). With `stream`, the refusal page is read briefly first, so
+    its block-page fingerprint and title are evidence too.
+    """
+    own = own_answer_product(answer)
+    if answer.status in (407, 502, 504) or (own and answer.status >= 400):
+        if stream is not None:
+            _read_refusal_body(stream, answer, "GET", stream.deadline)
+        return refusal(answer, spec, what, own)
     return None
 
 
-def refusal(answer: HttpAnswer, spec: ProxySpec, what: str) -> LayerFailure:
-    """The status a proxy's non-2xx answer names, with the answer as evidence."""
+def refusal(answer: HttpAnswer, spec: ProxySpec, what: str, own: str = "") -> LayerFailure:
+    """The status a proxy's non-2xx answer names, with the answer as evidence.
+
+    `own` is the proxy product the answer's headers name (`own_answer_product`); a denial names it
+    as the fingerprint when no block-page fingerprint does.
+    """
     code = f"{answer.status} {answer.reason}".strip()
     explained = _explain(answer)
-    product = ""
-    title = page_title(answer.text())
-    fingerprint = match_block_page(answer.status, answer.headers, answer.text(), title)
-    if fingerprint:
-        product = f"; the page is a {fingerprint.product} block page"
+    own = own or own_answer_product(answer)
+    text = answer.text()
+    title = page_title(text)
+    fingerprint = match_block_page(answer.status, answer.headers, text, title)
+    named = fingerprint.product if fingerprint else ""
+    if named:
+        product = f"; the page is a block page of {named}"
+    elif own and 400 <= answer.status < 500 and answer.status != 407:
+        named, product = own, f"; the answer is {own}'s own"
+    else:
+        product = f" ({own})" if own else ""
     evidence = HttpEvidence(
         status=answer.status,
         title=title,
         server=answer.headers.get("server", ""),
         via=answer.headers.get("via", ""),
         bytes_read=len(answer.body),
-        fingerprint=fingerprint.product if fingerprint else "",
+        fingerprint=named,
     )
     if answer.status == 407:
         challenge = answer.headers.get("proxy-authenticate", "no challenge")
@@ -160,8 +220,8 @@ def refusal(answer: HttpAnswer, spec: ProxySpec, what: str) -> LayerFailure:
         else:
             detail = f"the proxy {spec.masked()} wants credentials ({challenge}); none were given"
         return LayerFailure(Status.PROXY_AUTH_REQUIRED, Layer.PROXY, detail, evidence)
-    if answer.status >= 500:
-        detail = f"the proxy {spec.masked()} answered {what} with {code}{explained}"
+    if answer.status >= 500 and fingerprint is None:  # a block page is a denial, whatever its status (PAN-OS: 503)
+        detail = f"the proxy {spec.masked()} answered {what} with {code}{explained}{product}"
         return LayerFailure(Status.PROXY_ERROR, Layer.PROXY, detail, evidence)
     detail = f"the proxy {spec.masked()} refused {what} with {code}{explained}{product}"
     return LayerFailure(Status.PROXY_DENIED, Layer.PROXY, detail, evidence)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from netaudit.netconfig import ProxySpec
+from netaudit.model import ProxySpec
 
 # The connection-based schemes a Windows domain proxy offers, in the order we prefer them.
 HANDSHAKE_SCHEMES = ("Negotiate", "NTLM")

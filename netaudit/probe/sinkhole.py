@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netaudit.errors import InputError
-from netaudit.probe.blockpages import entry_label, read_entries
-from netaudit.resources import package_data
+from netaudit.probe.blockpages import default_files, entry_label, read_entries
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -128,8 +127,10 @@ def _load_dns(path: Path) -> tuple[DnsFingerprint, ...]:
 
 
 def load_dns_fingerprints(path: Path | None = None) -> tuple[DnsFingerprint, ...]:
-    """The ``[[dns]]`` entries of `path` (default: the built-in ``blockpages.toml``), cached; strict."""
-    return _load_dns(Path(path) if path is not None else package_data("blockpages.toml"))
+    """The ``[[dns]]`` entries of `path` (default: the built-in fingerprint files), cached; strict."""
+    if path is not None:
+        return _load_dns(Path(path))
+    return tuple(entry for file in default_files() for entry in _load_dns(file))
 
 
 @functools.lru_cache(maxsize=64)

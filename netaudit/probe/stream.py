@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 
@@ -46,6 +47,18 @@ class Stream:
                 end = index + len(marker)
                 data = bytes(self.buffer[:end])
                 del self.buffer[:end]
+                return data
+            if len(self.buffer) > limit:
+                raise ValueError(f"no end of headers within {limit} bytes")
+            self._fill()
+
+    def read_through(self, end: re.Pattern[bytes], limit: int) -> bytes:
+        """Bytes up to and including the first match of `end`; ValueError past `limit` bytes."""
+        while True:
+            found = end.search(self.buffer)
+            if found is not None:
+                data = bytes(self.buffer[: found.end()])
+                del self.buffer[: found.end()]
                 return data
             if len(self.buffer) > limit:
                 raise ValueError(f"no end of headers within {limit} bytes")

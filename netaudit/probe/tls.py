@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from netaudit.model import Layer, Status, TlsEvidence
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure
+from netaudit.probe.inspection import inspection_product
 
 _ENCODING_DER = 2  # _ssl.ENCODING_DER, for the (3.10+) chain accessors of SSLObject
 
@@ -148,14 +149,20 @@ def _evidence(
             verified_trusted=verified_trusted, verified_public=verified_public, version=tls.version() or ""
         )
     leaf = chain[0]
+    issuer = leaf.issuer.rfc4514_string()
+    anchor = chain[-1].subject.rfc4514_string() if len(chain) > 1 else ""
+    inspector = ""
+    if verified_trusted and not verified_public:  # inspected: name the product by its CA, if known
+        inspector = inspection_product(issuer) or inspection_product(anchor)
     return TlsEvidence(
-        issuer=leaf.issuer.rfc4514_string(),
+        issuer=issuer,
         subject=leaf.subject.rfc4514_string(),
         not_after=leaf.not_valid_after_utc.isoformat(),
         verified_trusted=verified_trusted,
         verified_public=verified_public,
         version=tls.version() or "",
-        anchor=chain[-1].subject.rfc4514_string() if len(chain) > 1 else "",
+        anchor=anchor,
+        inspector=inspector,
     )
 
 

@@ -228,7 +228,7 @@ EVIDENCE = {
     "sinkhole-rfc1918": "10.255.0.1 is a private address (RFC 1918), and that address does not reach the site (tcp_",
     "sinkhole-private-block-page": "does not reach the site (block_page: ",
     "sinkhole-zero": "answers sinkholed.social.test with a sinkhole: 0.0.0.0 is the unspecified address",
-    "fortiguard-page": "FortiGuard",
+    "fortiguard-page": "block page: Fortinet",
 }
 
 

@@ -10,7 +10,7 @@ from netaudit.audit import plan_audit, run_audit
 from netaudit.catalog import load_catalog
 from netaudit.identity import environment_passwords
 from netaudit.model import FindingKind, Layer, ProbeResult, Route, Status, Target
-from netaudit.netconfig import NetConfig, build_netconfig
+from netaudit.net.config import NetConfig, build_netconfig
 from netaudit.policy import load_policy
 from netaudit.resources import builtin_profiles_dir
 

@@ -116,6 +116,7 @@ def test_input_file(runner: CliRunner, origin: tuple[str, Path], tmp_path: Path)
         (["probe", "x.test", "--resolver", "not-an-ip"], "--resolver"),
         (["probe", "x.test", "--proxy", "http://u:s3cret@proxy.test:3128"], "do not put the password in the URL"),
         (["probe", "x.test", "--proxy", "http://p.test:3128", "--no-proxy"], "exclude each other"),
+        (["probe", "x.test", "--proxy", "https://p.test:443"], "https:// proxies (TLS to the proxy itself) are not"),
         (["catalog", "show", "myspace"], "unknown platform 'myspace'"),
         (["catalog", "list", "--catalog", "/nonexistent-folder"], "nonexistent-folder"),
     ],

@@ -116,3 +116,38 @@ def test_audit_bad_profiles_file(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["audit", "--profiles", str(DATA / "profiles-invalid" / "unknown-platform.toml")])
     assert result.exit_code == ExitCode.USAGE
     assert len(result.stderr.strip().splitlines()) == 1 and "myspace" in result.stderr
+
+
+SEVERAL = DATA / "profiles-invalid" / "several-problems.toml"
+
+
+def test_validate_honours_the_profiles_option_and_variable(runner: CliRunner) -> None:
+    by_option = runner.invoke(cli, ["profiles", "validate", "--profiles", str(SEVERAL)])
+    assert by_option.exit_code == ExitCode.USAGE and str(SEVERAL) in by_option.stderr
+    by_variable = runner.invoke(cli, ["profiles", "validate"], env={"NETAUDIT_PROFILES": str(SEVERAL)})
+    assert by_variable.exit_code == ExitCode.USAGE and str(SEVERAL) in by_variable.stderr
+    # Positional paths still work, and win over the variable.
+    example = Path(__file__).resolve().parents[2] / "profiles" / "example-corp.toml"
+    positional = runner.invoke(cli, ["profiles", "validate", str(example)], env={"NETAUDIT_PROFILES": str(SEVERAL)})
+    assert positional.exit_code == 0 and positional.stdout.startswith("ok: 5 profiles")
+
+
+def test_an_empty_entry_in_a_path_variable_is_not_the_current_folder(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "profiles" / "example-corp.toml"
+    extra = DATA / "catalog-extra"
+    monkeypatch.chdir(tmp_path)
+    # The current folder holds files that would fail both loaders, were it read.
+    Path("broken.toml").write_text("this is [not toml\n")
+    profiles = runner.invoke(cli, ["profiles", "validate"], env={"NETAUDIT_PROFILES": f":{example}::"})
+    assert profiles.exit_code == 0, profiles.output
+    assert profiles.stdout.startswith("ok: 5 profiles")
+    listed = runner.invoke(cli, ["profiles", "list"], env={"NETAUDIT_PROFILES": f"{example}:"})
+    assert listed.exit_code == 0, listed.output
+    catalog = runner.invoke(cli, ["catalog", "list"], env={"NETAUDIT_CATALOG": f"::{extra}:"})
+    assert catalog.exit_code == 0, catalog.output
+    assert "slack" in catalog.stdout
+    # Without the fix the empty entry was "." and broken.toml was read: prove that would fail.
+    here = runner.invoke(cli, ["catalog", "list"], env={"NETAUDIT_CATALOG": "."})
+    assert here.exit_code == ExitCode.USAGE and "broken.toml" in here.stderr

@@ -15,7 +15,7 @@ import pytest
 import trustme
 
 from netaudit.model import Layer, Route, Status, Target
-from netaudit.netconfig import build_netconfig
+from netaudit.net.config import build_netconfig
 from netaudit.probe.dns import parse_hosts
 from netaudit.probe.engine import Prober
 from tests.netlab.origin import OriginServer, tls_context
@@ -127,11 +127,13 @@ def test_the_real_site_answering_an_unexpected_status_is_reachable_with_a_note(
     assert result.http is not None and result.http.status == 401
 
 
-def test_through_inspection_an_unexpected_status_without_block_signs_is_still_the_site(loopback: Loopback) -> None:
+def test_through_inspection_an_unexpected_status_is_not_proof_of_the_site(loopback: Loopback) -> None:
+    # The inspecting box could have written that answer itself: only a session verified against public
+    # roots proves the answer is the site's, so here the unexpected status stays an http_error.
     url = f"https://127.0.0.1:{loopback.ports['inspected-api']}/"
     result = _prober(loopback).probe(Target(id="api", url=url, expect_status=(200,)))
-    assert result.status is Status.INSPECTED, result.detail
-    assert result.notes == ("answered 401; the real site answers 200",)
+    assert result.status is Status.HTTP_ERROR, result.detail
+    assert result.detail == "answered 401; the real site answers 200"
 
 
 def test_untrusted_names_the_issuer(loopback: Loopback) -> None:

@@ -1,0 +1,96 @@
+"""TLS inspection products, named by the certificate authority that signs their substitute certificates.
+
+The issuers live in ``netaudit/data/inspection.toml`` (each with its source): a product and a
+regexp searched, case-insensitively, in an issuer's distinguished name. `inspection_product`
+answers "whose box is this?" for a chain that the workstation trusts and the public roots do not.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from netaudit.errors import InputError
+from netaudit.model import TlsEvidence
+from netaudit.resources import package_data
+from netaudit.tomlsource import InvalidToml, NotUtf8, TomlSource, UnreadableFile
+
+_KEYS = {"product", "pattern", "source"}
+
+
+@dataclass(frozen=True)
+class InspectionCa:
+    """An inspection product and the issuer names its CA goes by."""
+
+    product: str
+    pattern: re.Pattern[str]
+    source: str = ""
+
+
+def _read(path: Path) -> tuple[TomlSource, list[Any]]:
+    try:
+        source = TomlSource.read(path)
+        document = source.parse()
+    except UnreadableFile as exc:
+        raise InputError(f"{path}: cannot read it ({exc.error})") from None
+    except NotUtf8 as exc:
+        raise InputError(f"{path}: cannot read it ({exc.error})") from None
+    except InvalidToml as exc:
+        raise InputError(f"{path}: not valid TOML: {exc.error}") from None
+    for key in document:
+        if key != "issuer":
+            raise InputError(f"{path}: unknown top-level key '{key}' (expected [[issuer]])")
+    entries = document.get("issuer", [])
+    if not isinstance(entries, list):
+        raise InputError(f"{path}: 'issuer' must be an array of tables ([[issuer]])")
+    return source, entries
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: Path) -> tuple[InspectionCa, ...]:
+    toml, entries = _read(path)
+    found: list[InspectionCa] = []
+    for index, entry in enumerate(entries):
+        line = toml.line_of(("issuer", index))
+        label = f"{path}:{line}: issuer #{index + 1}" if line else f"{path}: issuer #{index + 1}"
+        if not isinstance(entry, dict):
+            raise InputError(f"{label}: must be a table")
+        for key in entry:
+            if key not in _KEYS:
+                raise InputError(f"{label}: unknown key '{key}' (allowed: {', '.join(sorted(_KEYS))})")
+        product, pattern, source = entry.get("product"), entry.get("pattern"), entry.get("source", "")
+        if not isinstance(product, str) or not product.strip():
+            raise InputError(f"{label}: 'product' must be a non-empty string")
+        if not isinstance(pattern, str) or not pattern:
+            raise InputError(f"{label}: 'pattern' must be a non-empty string")
+        if not isinstance(source, str):
+            raise InputError(f"{label}: 'source' must be a string")
+        try:
+            compiled = re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise InputError(f"{label}: pattern is not a valid regexp: {exc}") from None
+        found.append(InspectionCa(product.strip(), compiled, source))
+    return tuple(found)
+
+
+def load_inspection_cas(path: Path | None = None) -> tuple[InspectionCa, ...]:
+    """The issuers of `path` (default: the built-in ``inspection.toml``), loaded once; strict."""
+    return _load(Path(path) if path is not None else package_data("inspection.toml"))
+
+
+def inspection_product(issuer: str, *, cas: tuple[InspectionCa, ...] | None = None) -> str:
+    """The inspection product whose CA `issuer` (a distinguished name) is, or "" when none matches."""
+    if not issuer:
+        return ""
+    for ca in cas if cas is not None else load_inspection_cas():
+        if ca.pattern.search(issuer):
+            return ca.product
+    return ""
+
+
+def inspected_by(tls: TlsEvidence) -> str:
+    """`` by <product>`` for a detail sentence when the inspecting product is known, else ""."""
+    return f" by {tls.inspector}" if tls.inspector else ""
