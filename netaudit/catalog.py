@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from netaudit.catalogindex import Catalog
 from netaudit.errors import CatalogError
@@ -400,13 +400,22 @@ def _url(schema: Schema, table: dict[str, Any], where: str, at: Key) -> str | No
     return value
 
 
+def _has_port(parts: SplitResult) -> bool:
+    try:
+        return parts.port is not None
+    except ValueError:
+        return False
+
+
 def _url_problem(url: str) -> str:
     """Why this URL cannot be probed, or '' when it can."""
     if any(ch.isspace() for ch in url):
         return f"{url!r} contains whitespace"
-    if not re.match(r"^https?://", url):
-        return f"{url!r} must start with http:// or https://"
+    if not re.match(r"^(https?|tcp|tls)://", url):
+        return f"{url!r} must start with http://, https://, tcp:// or tls://"
     parts = urlsplit(url)
+    if parts.scheme in ("tcp", "tls") and (parts.path not in ("", "/") or parts.query or not _has_port(parts)):
+        return f"{url!r} must be {parts.scheme}://host:port (a port, no path)"
     if "@" in parts.netloc:
         host = parts.netloc.rpartition("@")[2]
         return f"the URL for '{host}' contains credentials (user:password@); remove them"

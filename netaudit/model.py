@@ -53,6 +53,8 @@ class Capability(enum.StrEnum):
     MEDIA = "media"
     LOGIN = "login"
     POST = "post"
+    MESSAGE = "message"
+    """A messenger's chat endpoint (`tcp://` or `tls://host:port`, or an https API): needs the `post` level."""
 
 
 class Route(enum.StrEnum):

@@ -142,6 +142,9 @@ def _ordinary(collect: _Collect, route: PlannedRoute, target: Target) -> None:
     https = parts.scheme == "https"
     port = parts.port or (443 if https else 80)
     config = route.prober.config
+    if parts.scheme in ("tcp", "tls"):
+        _chat(collect, route, target, host, port)
+        return
     proxy = config.proxy_for(target.url)
     if proxy is None:
         collect.dns(route, host, target.id)
@@ -157,6 +160,19 @@ def _ordinary(collect: _Collect, route: PlannedRoute, target: Target) -> None:
         else (f"{target.method} {target.url}")
     )
     collect.add(route, proxy.host, proxy.port, "tcp", what, target.id)
+
+
+def _chat(collect: _Collect, route: PlannedRoute, target: Target, host: str, port: int) -> None:
+    """A chat server's endpoint: a connection (tcp://) or a TLS handshake (tls://), no request."""
+    what = "TCP connect, nothing sent" if target.url.startswith("tcp:") else f"TLS handshake (SNI {host}), no request"
+    proxy = route.prober.config.proxy_for(f"https://{host}:{port}/")
+    if proxy is None:
+        collect.dns(route, host, target.id)
+        collect.add(route, host, port, "tcp", what, target.id)
+        return
+    if not _is_address(proxy.host):
+        collect.dns(route, proxy.host, "proxy")
+    collect.add(route, proxy.host, proxy.port, "tcp", f"CONNECT {host}:{port}, then {what}", target.id)
 
 
 def _bypass(collect: _Collect, route: PlannedRoute, target: Target, doh: Sequence[DohResolver]) -> int:

@@ -213,6 +213,8 @@ class Prober:
     def _follow(self, target: Target, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> tuple[Status, str]:
         url = target.url
         method = target.method
+        if urlsplit(url).scheme in ("tcp", "tls"):
+            return self._connect_only(url, deadline, watch, trace)
         for hop in range(MAX_REDIRECTS + 1):
             answer = self._fetch(url, method, deadline, watch, trace)
             text = answer.text()
@@ -252,6 +254,38 @@ class Prober:
                 )
             return verdict.status, verdict.detail
         raise AssertionError("unreachable")
+
+    def _connect_only(self, url: str, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> tuple[Status, str]:
+        """A chat server's endpoint (`tcp://` or `tls://host:port`): as far as the connection or the TLS
+        handshake, no request; through the proxy with CONNECT when the route uses one (as for https)."""
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or 443
+        proxy = self.config.proxy_for(f"https://{parts.netloc}/")
+        trace.route = Route.PROXY if proxy else Route.DIRECT
+        trace.proxy = proxy
+        if proxy is None:
+            sock = self._direct(host, port, deadline, watch, trace)
+        else:
+            try:
+                sock = self._tunnel(proxy, host, port, deadline, watch, trace)
+            except LayerFailure as failure:
+                if failure.status is Status.PROXY_DENIED and port != 443:
+                    failure.detail += (
+                        f" (many proxies allow CONNECT only to port 443, as Squid's default SSL_ports does: "
+                        f"port {port} needs a rule of its own)"
+                    )
+                raise
+        way = f" through the proxy {proxy.masked()}" if proxy else ""
+        if parts.scheme == "tcp":
+            sock.close()
+            return Status.REACHABLE, f"a TCP connection to {host}:{port} opened{way} (nothing sent)"
+        self._tls(sock, host, port, proxy, deadline, watch, trace).close()
+        if trace.tls is not None and not trace.tls.verified_public:
+            return Status.INSPECTED, (
+                f"the TLS handshake with {host}:{port} completed{way}, but TLS was intercepted: the certificate is "
+                f"issued by {trace.tls.issuer}, trusted by this workstation and not by the public roots"
+            )
+        return Status.REACHABLE, f"the TLS handshake with {host}:{port} completed{way} (no request sent)"
 
     def _fetch(self, url: str, method: str, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> HttpAnswer:
         parts = urlsplit(url)

@@ -56,6 +56,8 @@ NEEDS_ACTION = frozenset({FindingKind.GAP, FindingKind.LEAK, FindingKind.DEGRADE
 """The kinds someone has to act on (they carry a remediation line)."""
 
 _CAPABILITIES = tuple(Capability)
+_WEB = tuple(c for c in Capability if c is not Capability.MESSAGE)
+"""What every platform is expected to cover; messaging belongs to the platforms that have a messenger."""
 
 
 def severity(kind: FindingKind) -> int:
@@ -266,7 +268,7 @@ def build_view(run: AuditRun) -> AuditView:
         missing_capabilities=tuple(
             (platform.id, missing)
             for platform in run.platforms
-            if (missing := tuple(c for c in _CAPABILITIES if all(e.capability is not c for e in platform.endpoints)))
+            if (missing := tuple(c for c in _WEB if all(e.capability is not c for e in platform.endpoints)))
         ),
         readiness=run.readiness,
         observations=tuple(

@@ -9,6 +9,7 @@
   (`doh.social.test`, RFC 8484) answers it with the ok origin;
 * a QUIC (HTTP/3) endpoint, aioquic's server, on UDP 443 of the ok origin 198.51.100.10 (where
   `denied.social.test` points: the proxy denies it over HTTPS, QUIC goes around the proxy);
+* `chat.social.test` (198.51.100.50): TLS on 5222 and 443, a messenger's chat server;
 * `apply(closed=...)`: our nftables table with a rule closing each path named (IPv6 TCP to the
   origin, TCP to the DoH resolver, UDP 443), `apply()` opening them again.
 """
@@ -32,6 +33,8 @@ DUAL_V4 = "198.51.100.20"
 DUAL_V6 = "2001:db8:10::20"
 DOH_ADDR = "198.51.100.30"
 QUIC_ADDR = ORIGIN_OK
+CHAT_ADDR = "198.51.100.50"
+CHAT = f"chat.{DOMAIN}"
 V6ONLY = f"v6only.{DOMAIN}"
 DOHSITE = f"dohsite.{DOMAIN}"
 DOH_HOST = f"doh.{DOMAIN}"
@@ -79,8 +82,13 @@ class BypassLab:
         run(ns_argv(self.lab.net_ns, ["nft", "delete", "table", "inet", TABLE]), check=False)
 
 
+_ADDED: dict[str, BypassLab] = {}
+
+
 def add_bypass(lab: Lab, timeout: float = 20.0) -> BypassLab:
-    """Set the bypass paths up on a running lab; everything is undone when the lab closes."""
+    """Set the bypass paths up on a running lab (once per lab); everything is undone when the lab closes."""
+    if lab.client_ns in _ADDED:
+        return _ADDED[lab.client_ns]
     client_if, net_if = f"{lab.client_ns}0", f"{lab.net_ns}0"
     run(["ip", "-n", lab.client_ns, "-6", "addr", "add", f"{CLIENT_V6}/64", "dev", client_if, "nodad"])
     run(["ip", "-n", lab.net_ns, "-6", "addr", "add", f"{GATEWAY_V6}/64", "dev", net_if, "nodad"])
@@ -90,6 +98,7 @@ def add_bypass(lab: Lab, timeout: float = 20.0) -> BypassLab:
     run(["ip", "-n", lab.net_ns, "-6", "addr", "add", f"{DUAL_V6}/128", "dev", origins, "nodad"])
     add_address(lab.net_ns, origins, f"{DUAL_V4}/32")
     add_address(lab.net_ns, origins, f"{DOH_ADDR}/32")
+    add_address(lab.net_ns, origins, f"{CHAT_ADDR}/32")
     bypass = BypassLab(lab)
     bypass.apply()
     lab.on_close("delete the bypass nft table", bypass.remove)
@@ -100,6 +109,10 @@ def add_bypass(lab: Lab, timeout: float = 20.0) -> BypassLab:
     listeners = [
         {"address": address, "port": 443, "tls": True, "behaviour": "ok", "chain": chain}
         for address in (DUAL_V4, DUAL_V6)
+    ]
+    # A chat service: TLS on its own port 5222 and on 443, as messengers use them.
+    listeners += [
+        {"address": CHAT_ADDR, "port": port, "tls": True, "behaviour": "ok", "chain": chain} for port in (5222, 443)
     ]
     config = folder / "origin.json"
     config.write_text(json.dumps({"listeners": listeners}), encoding="utf-8")
@@ -136,7 +149,9 @@ def add_bypass(lab: Lab, timeout: float = 20.0) -> BypassLab:
 
     assert lab.dnsmasq is not None
     lab.dnsmasq.extra_lines.append(f"{DUAL_V6} {V6ONLY}")
-    lab.add_hosts({DOHSITE: "0.0.0.0", V6ONLY: DUAL_V4})
+    lab.add_hosts({DOHSITE: "0.0.0.0", CHAT: CHAT_ADDR, V6ONLY: DUAL_V4})
+    lab.on_close("forget the bypass setup", lambda: _ADDED.pop(lab.client_ns, None))
+    _ADDED[lab.client_ns] = bypass
     return bypass
 
 
