@@ -17,8 +17,9 @@ from time import monotonic
 from urllib.parse import urlsplit
 
 from aioquic.asyncio.client import connect
+from aioquic.asyncio.protocol import QuicConnectionProtocol
 from aioquic.quic.configuration import QuicConfiguration
-from aioquic.quic.events import ConnectionTerminated
+from aioquic.quic.events import ConnectionTerminated, QuicEvent
 
 from netaudit.model import DnsEvidence, Layer, ProbePath, ProbeResult, Route, Status, Target, TlsEvidence
 from netaudit.probe import dns as dns_layer
@@ -41,8 +42,9 @@ class QuicProbe:
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
         started = monotonic()
         deadline = Deadline(self.prober.config.timeout)
-        host = urlsplit(target.url).hostname or ""
-        port = 443
+        parts = urlsplit(target.url)
+        host = parts.hostname or ""
+        port = parts.port or 443  # HTTP/3 is offered on the site's own port (Alt-Svc h3=":443")
         status, layer, detail = Status.TIMEOUT, Layer.DNS, ""
         evidence: DnsEvidence | None = None
         tls: TlsEvidence | None = None
@@ -80,9 +82,21 @@ class QuicProbe:
         )
         configuration.load_verify_locations(cafile=str(self.prober.config.public_roots))
         configuration.idle_timeout = max(1.0, deadline.remaining())
+        ended: list[ConnectionTerminated] = []
+
+        class Recording(QuicConnectionProtocol):
+            """Keeps the event that ended the connection: why a handshake failed is in its reason."""
+
+            def quic_event_received(self, event: QuicEvent) -> None:
+                if isinstance(event, ConnectionTerminated):
+                    ended.append(event)
+                super().quic_event_received(event)
+
         try:
             async with asyncio.timeout(deadline.remaining()):
-                async with connect(address, port, configuration=configuration, wait_connected=True) as client:
+                async with connect(
+                    address, port, configuration=configuration, create_protocol=Recording, wait_connected=True
+                ) as client:
                     peer = client._quic.tls._peer_certificate
                     tls = TlsEvidence(
                         issuer=peer.issuer.rfc4514_string() if peer else "",
@@ -100,7 +114,7 @@ class QuicProbe:
         except TimeoutError:
             return Status.TCP_TIMEOUT, f"no QUIC answer from {where} within the deadline (UDP {port} dropped)", None
         except ConnectionError as exc:
-            reason = _close_reason(exc)
+            reason = _close_reason(ended[0] if ended else None, exc)
             if "certificate" in reason.lower() or "verif" in reason.lower():
                 return Status.TLS_UNTRUSTED, f"the QUIC handshake with {host} at {where} failed: {reason}", None
             return Status.TLS_RESET, f"the QUIC handshake with {host} at {where} was cut: {reason}", None
@@ -108,8 +122,7 @@ class QuicProbe:
             return Status.TCP_REFUSED, f"UDP {where}: {exc.strerror or exc}", None
 
 
-def _close_reason(exc: BaseException) -> str:
-    event = exc.args[0] if exc.args and isinstance(exc.args[0], ConnectionTerminated) else None
+def _close_reason(event: ConnectionTerminated | None, exc: BaseException) -> str:
     if event is not None:
-        return event.reason_phrase or f"error code {event.error_code}"
+        return event.reason_phrase or f"QUIC error code {event.error_code:#x}"
     return str(exc) or type(exc).__name__
