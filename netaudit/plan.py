@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from netaudit.bypass import forbidden_targets
-from netaudit.bypass.doh import DohResolver
+from netaudit.bypass.doh import CANARY, DohResolver
 from netaudit.identity import route_of
 from netaudit.model import ProbePath, Target
 from netaudit.probe.dns import describe_resolver
@@ -88,11 +88,13 @@ class _Collect:
         if why not in found:
             found.append(why)
 
-    def dns(self, route: PlannedRoute, name: str, why: str, rdtypes: str = "A, then AAAA if no A") -> None:
+    def dns(
+        self, route: PlannedRoute, name: str, why: str, rdtypes: str = "A, then AAAA if no A", hosts_file: bool = True
+    ) -> None:
         if _is_address(name):
             return
         hosts = route.prober.hosts
-        if hosts is not None and hosts.lookup(name):
+        if hosts_file and hosts is not None and hosts.lookup(name):
             return  # answered from the hosts file, no packet
         resolver = route.prober.resolver
         for server in resolver.nameservers:
@@ -111,12 +113,15 @@ def _is_address(host: str) -> bool:
 
 
 def traffic_plan(
-    routes: Sequence[PlannedRoute], control: Target | None, doh: Iterable[DohResolver] = ()
+    routes: Sequence[PlannedRoute], control: Target | None, doh: Iterable[DohResolver] = (), canary: bool = False
 ) -> TrafficPlan:
-    """The plan of a run over these routes (one per identity); `doh` is the DoH resolver list of --bypass."""
+    """The plan of a run over these routes (one per identity); `doh` is the DoH resolver list of --bypass,
+    `canary` whether the run asks the first route's resolver for the Firefox DoH canary (--bypass)."""
     collect = _Collect()
     probes = 0
     doh_servers = tuple(doh)
+    if canary and routes:
+        collect.dns(routes[0], CANARY, "doh canary", hosts_file=False)
     for route in routes:
         for target in route.targets:
             probes += 1
@@ -241,7 +246,7 @@ def probe_plan(prober: Prober, targets: Sequence[Target], bypass: bool, doh: Ite
     user = prober.config.proxy.username if prober.config.proxy else None
     tried = tuple(targets) if bypass else ()
     route = PlannedRoute(prober, route_of(prober.config), user, tuple(targets), tried)
-    return traffic_plan([route], None, doh)
+    return traffic_plan([route], None, doh, canary=bypass)
 
 
 def audit_plan(plan: AuditPlan, bypass: bool, doh: Iterable[DohResolver]) -> TrafficPlan:
@@ -258,4 +263,4 @@ def audit_plan(plan: AuditPlan, bypass: bool, doh: Iterable[DohResolver]) -> Tra
         profiles = [plan.policy.profiles[name] for name in names]
         tried = forbidden_targets(profiles, plan.targets, now, plan.policy.organization.timezone) if bypass else []
         routes.append(PlannedRoute(prober, identity.via, identity.user, (*first, *plan.targets), tuple(tried)))
-    return traffic_plan(routes, plan.control, doh)
+    return traffic_plan(routes, plan.control, doh, canary=bypass)

@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+from netaudit import render
+from netaudit.model import AuditRun, ProbePath
+from netaudit.runfile import loads
 from tests.netlab import HOSTS, Lab
 from tests.netlab.bypass import DOHSITE, V6ONLY, BypassLab, add_bypass
 from tests.netlab.plan import PROXY_AUTH_PORT
@@ -115,6 +118,13 @@ def test_ipv6_and_doh_around_the_block_are_leaks(lab: Lab, bypass: BypassLab) ->
     assert ("hushed.read.1", "doh", "reachable") in paths
     assert document["readiness"]["ready"] is False
     assert document["environment"]["doh_canary"].startswith("DoH off signalled")
+    # The saved run loads back whole, paths included, and renders.
+    run = loads(json.dumps(document), "bypass.json")
+    assert isinstance(run, AuditRun)
+    assert {f.path for f in run.findings} == {ProbePath.TCP, ProbePath.IPV6, ProbePath.DOH}
+    for form in ("table",):
+        shown = render.AUDIT.render(form, run)
+        assert "no IPv6 twin" in shown, form
 
 
 def test_closed_paths_report_no_bypass(lab: Lab, bypass: BypassLab) -> None:

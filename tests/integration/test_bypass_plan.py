@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from tests.netlab import HOSTS, Lab
+from tests.netlab.bypass import DOHSITE, DUAL_V6, V6ONLY, add_bypass
 from tests.netlab.capture import Capture, Sent
-from tests.netlab.plan import PROXY_GUEST_PORT
+from tests.netlab.plan import GATEWAY_ADDR, ORIGIN_OK, PROXY_AUTH_PORT, PROXY_GUEST_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -98,4 +99,87 @@ def test_plan_sends_nothing_and_the_run_stays_within_it(lab: Lab) -> None:
     assert sent, "the capture saw nothing: it cannot vouch for the plan"
     assert Sent(lab.gateway, "tcp", PROXY_GUEST_PORT) in sent
     assert Sent(lab.resolver, "udp", 53) in sent
+    assert sent <= allowed, f"sent outside the plan: {sorted(map(str, sent - allowed))}"
+
+
+BYPASS_PROFILES = f"""
+[organization]
+name = "Lab Corp"
+owner = "Communications"
+timezone = "UTC"
+
+[profiles.staff]
+description = "direct, no social media"
+access = {{}}
+
+[profiles.proxied]
+description = "through the proxy as alice, no social media"
+proxy = "http://{GATEWAY_ADDR}:{PROXY_AUTH_PORT}"
+proxy_user = "alice"
+proxy_password_env = "PW_ALICE"
+access = {{}}
+"""
+
+
+def _bypass_catalog(folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    endpoints = {
+        "sidewalk": f"https://{V6ONLY}/",
+        "hushed": f"https://{DOHSITE}/",
+        "facade3": f"https://{HOSTS.denied}/",
+    }
+    for platform, url in endpoints.items():
+        h3 = "h3 = true\n" if platform == "facade3" else ""
+        (folder / f"{platform}.toml").write_text(
+            f'[platform]\nid = "{platform}"\nname = "{platform}"\n\n[[endpoint]]\ncapability = "read"\n'
+            f'url = "{url}"\nexpect_status = [200]\n{h3}',
+            encoding="utf-8",
+        )
+    return folder
+
+
+def test_a_bypass_run_stays_within_its_plan_too(lab: Lab) -> None:
+    bypass = add_bypass(lab)
+    bypass.apply()
+    profiles = lab.workdir / "plan-bypass-profiles.toml"
+    profiles.write_text(BYPASS_PROFILES, encoding="utf-8")
+    args = [
+        "audit",
+        "--bypass",
+        "--doh-resolvers",
+        str(bypass.doh_list()),
+        "--profiles",
+        str(profiles),
+        "--catalog",
+        str(_bypass_catalog(lab.workdir / "plan-bypass-catalog")),
+        *[option for platform in ("sidewalk", "hushed", "facade3") for option in ("--platform", platform)],
+        "--control",
+        lab.url(HOSTS.control),
+        "--fail-on",
+        "never",
+        "--format",
+        "json",
+        *lab.netaudit_base_args(2),
+    ]
+    env = {"PW_ALICE": lab.users["alice"]}
+    shown = lab.run_netaudit(*args, "--plan", env=env)
+    assert shown.returncode == 0, shown.stderr
+    plan = json.loads(shown.stdout)
+    assert {c["path"] for c in plan["contacts"]} == {"tcp", "ipv6", "doh", "quic"}
+    capture = Capture(lab.client_ns).start()
+    try:
+        run = lab.run_netaudit(*args, env=env)
+    finally:
+        sent = capture.stop()
+    assert run.returncode == 0, run.stderr
+    leaks = {f["path"] for f in json.loads(run.stdout)["findings"] if f["finding"] == "leak"}
+    assert {"ipv6", "doh", "quic"} <= leaks  # the run did go around the blocks
+    # A name's addresses as the lab gives them: its A record, its AAAA record, the DoH resolver's answer.
+    also = {V6ONLY: [DUAL_V6], DOHSITE: [ORIGIN_OK]}
+    allowed = _allowed(lab, plan) | {
+        Sent(address, "udp" if c["protocol"].startswith("udp") else "tcp", c["port"])
+        for c in plan["contacts"]
+        for address in also.get(c["host"], [])
+    }
+    assert Sent(DUAL_V6, "tcp", 443) in sent and Sent(ORIGIN_OK, "udp", 443) in sent
     assert sent <= allowed, f"sent outside the plan: {sorted(map(str, sent - allowed))}"
