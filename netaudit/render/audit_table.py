@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from netaudit.model import AuditRun, FindingKind
+from netaudit.model import AuditRun, FindingKind, ProbePath
 from netaudit.render.evidence import Evidence
 from netaudit.render.view import SEVERITY, AuditView, FindingView, build_view
 
@@ -66,7 +66,7 @@ def _network(view: AuditView) -> str:
                 f.kind.value,
                 f.finding.profile,
                 f.finding.platform,
-                f.finding.capability.value,
+                f.finding.capability.value + ("" if f.finding.path is ProbePath.TCP else f" ({f.finding.path})"),
                 f.finding.expected.value,
                 f.finding.observed,
             ]

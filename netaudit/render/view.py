@@ -25,6 +25,7 @@ from netaudit.model import (
     Finding,
     FindingKind,
     Organization,
+    ProbePath,
     ProbeResult,
     Profile,
     ProfileReadiness,
@@ -278,17 +279,17 @@ def build_view(run: AuditRun) -> AuditView:
     )
 
 
-def _results_by_profile(run: AuditRun) -> dict[tuple[str, str], ProbeResult]:
-    """(profile, endpoint id) -> the result of that profile's identity."""
-    found: dict[tuple[str, str], ProbeResult] = {}
+def _results_by_profile(run: AuditRun) -> dict[tuple[str, str, ProbePath], ProbeResult]:
+    """(profile, endpoint id, path) -> the result of that profile's identity on that path."""
+    found: dict[tuple[str, str, ProbePath], ProbeResult] = {}
     for result, names in zip(run.observations, run.observation_profiles, strict=True):
         for name in names:
-            found.setdefault((name, result.id), result)
+            found.setdefault((name, result.id, result.path), result)
     return found
 
 
-def _finding(finding: Finding, results: dict[tuple[str, str], ProbeResult]) -> FindingView:
-    own = [results[key] for e in finding.endpoints if (key := (finding.profile, e)) in results]
+def _finding(finding: Finding, results: dict[tuple[str, str, ProbePath], ProbeResult]) -> FindingView:
+    own = [results[key] for e in finding.endpoints if (key := (finding.profile, e, finding.path)) in results]
     # The deciding result is the first whose status the finding reports (the model does not name it).
     deciding = [r for r in own if r.status.value == finding.observed][:1]
     ordered = deciding + [r for r in own if r not in deciding]
@@ -309,7 +310,7 @@ def _attention(views: Sequence[ProfileView], ids: Sequence[str]) -> tuple[Findin
 
 
 def _route(
-    route: ProfileRoute | None, profile: str, run: AuditRun, results: dict[tuple[str, str], ProbeResult]
+    route: ProfileRoute | None, profile: str, run: AuditRun, results: dict[tuple[str, str, ProbePath], ProbeResult]
 ) -> RouteView:
     if route is not None:
         control = Evidence.of(route.control) if route.control else None
@@ -323,7 +324,7 @@ def _route(
             control_failed=route.control_failed,
         )
     # A run without routes: the route is the one its results took, or the reason it has none.
-    for (name, _), result in results.items():
+    for (name, _, _), result in results.items():
         if name == profile:
             via = mask_url(result.proxy) if result.proxy else result.route.value
             return RouteView(profile=profile, via=via, identity=result.identity)

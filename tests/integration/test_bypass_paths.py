@@ -205,3 +205,31 @@ def test_quic_around_the_proxy_is_a_leak_until_udp_443_is_dropped(lab: Lab, bypa
     assert [f["id"] for f in document["findings"] if f["path"] != "tcp"] == []
     (tried,) = [o for o in document["observations"] if o["path"] == "quic"]
     assert tried["status"] == "tcp_timeout", tried["detail"]
+
+
+def test_probe_bypass_reports_each_path_as_its_own_result(lab: Lab, bypass: BypassLab) -> None:
+    bypass.apply()
+    result = lab.run_netaudit(
+        "probe",
+        "--bypass",
+        "--doh-resolvers",
+        str(bypass.doh_list()),
+        f"https://{V6ONLY}/",
+        f"https://{DOHSITE}/",
+        "--format",
+        "json",
+        *lab.netaudit_base_args(2),
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    seen = {(r["url"], r["path"]): r["status"] for r in document["results"]}
+    assert seen[(f"https://{V6ONLY}/", "tcp")] == "tcp_timeout"
+    assert seen[(f"https://{V6ONLY}/", "ipv6")] == "reachable"
+    assert seen[(f"https://{DOHSITE}/", "tcp")] == "dns_sinkhole"
+    assert seen[(f"https://{DOHSITE}/", "doh")] == "reachable"
+    assert (f"https://{DOHSITE}/", "ipv6") in seen  # tried, and found no AAAA record
+    assert "doh_canary" in document["environment"]
+    table = lab.run_netaudit(
+        "probe", "--bypass", "--doh-resolvers", str(bypass.doh_list()), f"https://{V6ONLY}/", *lab.netaudit_base_args(2)
+    )
+    assert table.returncode == 0, table.stderr
