@@ -29,6 +29,7 @@ setup(
     package_dir={"netaudit.checks": "checks", "netaudit.profiles": "profiles"},
     package_data={
         "netaudit": ["data/*.toml", "py.typed"],
+        "netaudit.render": ["templates/*.html"],
         "netaudit.checks": ["*.toml"],
         "netaudit.profiles": ["*.toml"],
     },
@@ -45,6 +46,7 @@ setup(
         "pyspnego>=0.10",
         "ahocorasick-rs>=0.22",  # one pass over a page for a thousand block-page fingerprints
         "tzdata",  # time-zone data where the system has none (Windows, slim images)
+        "jinja2>=3.1",  # the HTML report (autoescaped templates)
         "aioquic>=1.0",  # the QUIC handshake of --bypass
     ],
     extras_require={
@@ -58,6 +60,8 @@ setup(
             "mypy>=1.10",
             "types-requests",
             "types-tabulate",
+            "junitparser>=3.1",  # reads the JUnit form back
+            "prometheus_client>=0.17",  # its parser reads the Prometheus form back
         ],
     },
     entry_points={"console_scripts": ["netaudit=netaudit.cli:main"]},

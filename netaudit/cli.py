@@ -522,6 +522,21 @@ Examples:
     "that route's findings are unknown and the audit exits 3. 'none' skips it.",
 )
 @click.option(
+    "--save",
+    is_flag=True,
+    help="Also keep the run: its JSON and the --format form (unless table or json) under dated names in "
+    "--output-dir, never over an earlier report, and latest.json.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    envvar="NETAUDIT_OUTPUT_DIR",
+    show_envvar=True,
+    help="Where --save keeps runs.",
+)
+@click.option(
     "--fail-on",
     type=click.Choice([level.value for level in FailOn]),
     default=FailOn.GAP.value,
@@ -541,6 +556,8 @@ def audit(
     output: Path | None,
     concurrency: int,
     control: str,
+    save: bool,
+    output_dir: Path,
     fail_on: str,
     show_plan: bool,
     bypass: bool,
@@ -584,7 +601,10 @@ def audit(
         run = run_audit(plan, concurrency=concurrency, on_result=on_result, host=socket.gethostname())
     finally:
         finish()
-    _emit(render.AUDIT.render(fmt, run), output)
+    if save:
+        _save_run(run, fmt, output_dir)
+    if not save or output is not None or fmt == Format.TABLE:
+        _emit(_render_audit(fmt, run, output), output)
     cut_off = [route for route in run.routes if route.control_failed]
     if cut_off:
         first = cut_off[0]
@@ -719,6 +739,80 @@ _SIGNAL_EXITS = {"SIGTERM": ExitCode.TERMINATED, "SIGHUP": ExitCode.HANGUP}
 def _say_stopped(what: str) -> None:
     with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP): then there is no one to tell
         click.echo(f"netaudit: {what}; nothing was written", err=True)
+
+
+def _wants_colour(output: Path | None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _render_audit(fmt: str, run: Any, output: Path | None) -> str:
+    return render.AUDIT.render(fmt, run, colour=_wants_colour(output))
+
+
+def _save_run(run: Any, fmt: str, folder: Path) -> None:
+    """Keep the run's JSON and its chosen form under a dated name (store.py); say where on a terminal."""
+    from netaudit.render.formats import SUFFIXES
+    from netaudit.runfile import dump
+    from netaudit.store import RunStore
+
+    forms = {} if fmt in (Format.TABLE, Format.JSON) else {SUFFIXES[Format(fmt)]: render.AUDIT.render(fmt, run)}
+    when = datetime.fromisoformat(run.started_at) if run.started_at else datetime.now(UTC)
+    saved = RunStore(folder).save(dump(run), when, forms)
+    if sys.stderr.isatty():
+        shown = ", ".join(str(path) for path in (saved.path, *saved.forms.values()))
+        click.echo(f"saved {shown}", err=True)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  netaudit report reports/latest.json
+  netaudit report reports/2026-11-30T101500Z.json --format html -o readiness.html
+  netaudit report reports/latest.json --format prometheus -o /var/lib/node_exporter/netaudit.prom
+"""
+)
+@click.argument("run_file", metavar="RUN.json", type=click.Path(dir_okay=False, path_type=Path))
+@output_options(render.AUDIT)
+@reports_errors
+def report(run_file: Path, fmt: str, output: Path | None) -> None:
+    """Render a saved audit run (netaudit/audit/1) again, in any form.
+
+    The JSON a run saved (audit --save, or --format json) holds everything every other form
+    shows; a run of a schema this netaudit does not read is one line and exit 2.
+    """
+    from netaudit.runfile import load_audit
+
+    run = load_audit(run_file)
+    _emit(_render_audit(fmt, run, output), output)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  netaudit diff reports/2026-11-23T101500Z.json reports/latest.json
+  netaudit diff old.json new.json --format markdown -o changes.md
+
+Exit codes: 0 nothing changed, 1 something changed, 2 a file is not an audit run.
+"""
+)
+@click.argument("old", metavar="OLD.json", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", metavar="NEW.json", type=click.Path(dir_okay=False, path_type=Path))
+@output_options(render.DIFF)
+@reports_errors
+def diff(old: Path, new: Path, fmt: str, output: Path | None) -> None:
+    """Show what changed between two saved audit runs.
+
+    New and resolved gaps and leaks, other findings that changed, and probe results whose status
+    changed, per profile, platform and endpoint id. Exits 1 when anything changed, so cron can alert.
+    """
+    from netaudit.diff import diff_runs
+    from netaudit.runfile import load_audit
+
+    changes = diff_runs(load_audit(old), load_audit(new))
+    _emit(render.DIFF.render(fmt, changes), output)
+    if changes.changed:
+        sys.exit(ExitCode.FINDINGS)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ class ExitCode(enum.IntEnum):
     OK = 0
     """The command ran; for `probe`, whatever the probes found."""
     FINDINGS = 1
-    """`audit` found gaps, leaks or other findings at or above `--fail-on`."""
+    """`audit` found gaps, leaks or other findings at or above `--fail-on`; `diff`: the runs differ."""
     USAGE = 2
     """A wrong option, a bad catalog/profile/input file, or an unusable argument."""
     ENVIRONMENT = 3

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from netaudit.render.formats import Format
 
 if TYPE_CHECKING:
+    from netaudit.diff import RunDiff
     from netaudit.model import AuditRun, Platform, PolicySet, ProbeRun
 
 S = TypeVar("S")
@@ -32,6 +33,7 @@ class DocumentKind(enum.StrEnum):
     AUDIT = "audit"
     PROFILES = "profiles"
     PROFILE = "profile"
+    DIFF = "diff"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Kind(Generic[S]):
 
     kind: DocumentKind
     renderers: Mapping[Format, str]
+    coloured: frozenset[Format] = frozenset()
+    """The forms whose renderer takes `colour=True`."""
 
     def formats(self) -> tuple[Format, ...]:
         """The formats this kind offers, in the order of the Format enum."""
@@ -67,9 +71,17 @@ class Kind(Generic[S]):
         function: Callable[[S], str] = getattr(importlib.import_module(module), name)
         return function
 
-    def render(self, fmt: Format | str, subject: S) -> str:
-        """`subject` rendered in `fmt`."""
-        return self.renderer(fmt)(subject)
+    def render(self, fmt: Format | str, subject: S, *, colour: bool = False) -> str:
+        """`subject` rendered in `fmt`; `colour` (ANSI colours, for a terminal) only where the form has them.
+
+        Whether to colour is the caller's decision (the CLI: a terminal, and NO_COLOR unset); no renderer
+        reads the environment.
+        """
+        function = self.renderer(fmt)
+        if colour and Format(fmt) in self.coloured:
+            with_colour: Callable[..., str] = function
+            return with_colour(subject, colour=True)
+        return function(subject)
 
 
 _TABLE = "netaudit.render.table"
@@ -86,7 +98,16 @@ PLATFORM: Kind[Platform] = Kind(
 )
 AUDIT: Kind[AuditRun] = Kind(
     DocumentKind.AUDIT,
-    {Format.TABLE: "netaudit.render.audit_table:render_audit", Format.JSON: f"{_JSON}:render_audit"},
+    {
+        Format.TABLE: "netaudit.render.audit_table:render_audit",
+        Format.JSON: f"{_JSON}:render_audit",
+        Format.MARKDOWN: "netaudit.render.markdown:render_audit",
+        Format.HTML: "netaudit.render.html:render_audit",
+        Format.CSV: "netaudit.render.csv:render_audit",
+        Format.JUNIT: "netaudit.render.junit:render_audit",
+        Format.PROMETHEUS: "netaudit.render.prometheus:render_audit",
+    },
+    coloured=frozenset({Format.TABLE}),
 )
 PROFILES: Kind[PolicyListing] = Kind(
     DocumentKind.PROFILES,
@@ -97,7 +118,16 @@ PROFILE: Kind[PolicyListing] = Kind(
     {Format.TABLE: "netaudit.render.profiles_table:render_profile", Format.JSON: f"{_JSON}:render_profiles"},
 )
 
+DIFF: Kind[RunDiff] = Kind(
+    DocumentKind.DIFF,
+    {
+        Format.TABLE: "netaudit.render.diff_table:render_diff",
+        Format.JSON: f"{_JSON}:render_diff",
+        Format.MARKDOWN: "netaudit.render.diff_markdown:render_diff",
+    },
+)
+
 REGISTRY: Mapping[DocumentKind, Kind[Any]] = {
-    kind.kind: kind for kind in (PROBE, CATALOG, PLATFORM, AUDIT, PROFILES, PROFILE)
+    kind.kind: kind for kind in (PROBE, CATALOG, PLATFORM, AUDIT, PROFILES, PROFILE, DIFF)
 }
 """Every kind of document, then every format it offers: the one place a renderer is chosen."""

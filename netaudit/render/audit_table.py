@@ -2,23 +2,59 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from tabulate import tabulate
 
 from netaudit.model import AuditRun, FindingKind, ProbePath
-from netaudit.render.evidence import Evidence
 from netaudit.render.view import SEVERITY, AuditView, FindingView, build_view
+from netaudit.render.wording import checks_text, hours_side, seen, untested_reason
 
 _SUMMARY = (FindingKind.OK, *[kind for kind in SEVERITY if kind is not FindingKind.OK])
+_ANSI = {
+    FindingKind.OK.value: "32",
+    FindingKind.GAP.value: "1;31",
+    FindingKind.LEAK.value: "1;35",
+    FindingKind.DEGRADED.value: "33",
+    FindingKind.INSPECTED.value: "36",
+    FindingKind.UNKNOWN.value: "2",
+    "ready": "32",
+    "NOT READY": "1;31",
+    "READY": "1;32",
+    "THIS AUDIT COULD NOT RUN": "1;31",
+}
+"""ANSI colours of the words that carry a verdict: finding kinds, readiness, a failed control."""
+
+Paint = Callable[[str], str]
+_CONTROL = re.compile(r"\x1b(?!\[[0-9;]*m)|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]")
+_ANY_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def render_audit(run: AuditRun) -> str:
-    """Who has access, what the network does about it, which rules are written down, and readiness."""
+def _plain(word: str) -> str:
+    return word
+
+
+def _paint(word: str) -> str:
+    """A finding kind or a verdict in its terminal colour."""
+    code = _ANSI.get(word)
+    return f"\033[{code}m{word}\033[0m" if code else word
+
+
+def render_audit(run: AuditRun, *, colour: bool = False) -> str:
+    """Who has access, what the network does about it, which rules are written down, and readiness.
+
+    With `colour` (the CLI decides: a terminal, and NO_COLOR unset) finding kinds and verdicts are coloured.
+    """
     view = build_view(run)
-    sections = [_heading(view), _who(view), _network(view), _rules(view), _readiness(view)]
-    return "\n\n".join(section.rstrip("\n") for section in sections) + "\n"
+    paint = _paint if colour else _plain
+    sections = [_heading(view, paint), _who(view), _network(view, paint), _rules(view), _readiness(view, paint)]
+    text = "\n\n".join(section.rstrip("\n") for section in sections) + "\n"
+    # A title or detail from the network must not drive the terminal: only our own colour codes stay.
+    return _CONTROL.sub("", text) if colour else _ANY_CONTROL.sub("", text)
 
 
-def _heading(view: AuditView) -> str:
+def _heading(view: AuditView, paint: Paint) -> str:
     environment = dict(view.environment)
     where = f" on {view.host}" if view.host else ""
     where += f" (site {view.site})" if view.site else ""
@@ -32,7 +68,8 @@ def _heading(view: AuditView) -> str:
         assert route.control is not None
         how = "directly" if route.via == "direct" else f"through {route.via}"
         heading += (
-            f"\nTHIS AUDIT COULD NOT RUN for {route.profile}: this vantage point cannot reach the internet {how} "
+            f"\n{paint('THIS AUDIT COULD NOT RUN')} for {route.profile}: "
+            f"this vantage point cannot reach the internet {how} "
             f"(control {route.control.url}: {route.control.status}, {route.control.detail}); "
             "what failed the same way is unknown, not a gap"
         )
@@ -50,12 +87,12 @@ def _who(view: AuditView) -> str:
     return f"1. Who will have access to the sites?\n\n{tabulate(rows, headers=headers, tablefmt='simple')}"
 
 
-def _network(view: AuditView) -> str:
+def _network(view: AuditView, paint: Paint) -> str:
     summary = ", ".join(f"{view.count(kind)} {kind}" for kind in _SUMMARY if view.count(kind))
     text = f"2. Are there firewalls that would prevent access?\n\n{view.total} checks: {summary or 'none'}"
     if view.profiles and view.platforms:
         rows = [
-            [name, *[kind.value if kind else "-" for kind in cells]]
+            [name, *[paint(kind.value) if kind else "-" for kind in cells]]
             for name, cells in zip(view.measured.rows, view.measured.cells, strict=True)
         ]
         headers = ["measured", *[platform.id for platform in view.platforms]]
@@ -63,11 +100,11 @@ def _network(view: AuditView) -> str:
     if view.attention:
         rows = [
             [
-                f.kind.value,
+                paint(f.kind.value),
                 f.finding.profile,
                 f.finding.platform,
                 f.finding.capability.value + ("" if f.finding.path is ProbePath.TCP else f" ({f.finding.path})"),
-                f.finding.expected.value,
+                f.expectation,
                 f.finding.observed,
             ]
             for f in view.attention
@@ -90,7 +127,7 @@ def _detail(view: FindingView) -> str:
     finding = view.finding
     lines = [f"- [{finding.id}] {finding.finding}: {finding.remediation or _unremedied(view)}"]
     if view.evidence:
-        lines.append(f"    seen: {_evidence(view.evidence[0])}")
+        lines.append(f"    seen: {seen(view.evidence[0])}")
     return "\n".join(lines)
 
 
@@ -100,36 +137,9 @@ def _unremedied(view: FindingView) -> str:
     return view.finding.detail
 
 
-def _evidence(evidence: Evidence) -> str:
-    """One result in one line: endpoint, status and layer, the way it went, then what was seen."""
-    via = f"via {evidence.proxy}" if evidence.proxy else "direct"
-    parts = [f"{evidence.endpoint} {evidence.status} at the {evidence.layer} layer, {via}"]
-    if evidence.identity:
-        parts[0] += f" as {evidence.identity}"
-    if evidence.dns_answers:
-        resolver = f" from {evidence.resolver}" if evidence.resolver else ""
-        parts.append(f"DNS {', '.join(evidence.dns_answers)}{resolver}")
-    if evidence.tls_issuer:
-        inspector = f" ({evidence.tls_inspector})" if evidence.tls_inspector else ""
-        parts.append(f"TLS issuer {evidence.tls_issuer}{inspector}")
-    if evidence.http_status is not None:
-        parts.append(f"HTTP {evidence.http_status}")
-    if evidence.block_page:
-        parts.append(f"block page of {evidence.block_page}")
-    return "; ".join(parts) + f": {' '.join(evidence.detail.split())}"
-
-
 def _untested(view: AuditView) -> list[str]:
     """One line per profile and reason, not one row per check."""
-    lines = []
-    for group in view.untested:
-        checks = [f"{platform} {capability}" for platform, capability in group.checks]
-        what = f"{len(checks)} checks" if len(checks) > 3 else ", ".join(checks)
-        if group.control:
-            reason = f"the route's control {group.control.url} failed ({group.status}: {group.reason})"
-        else:
-            reason = f"{group.status}: {group.reason}" if group.status else group.reason
-        lines.append(f"- {group.profile} ({what}): {reason}")
+    lines = [f"- {group.profile} ({checks_text(group)}): {untested_reason(group)}" for group in view.untested]
     for platform, capabilities in view.missing_capabilities:
         lines.append(f"- {platform}: no endpoint for {', '.join(capabilities)}")
     return lines
@@ -141,10 +151,11 @@ def _rules(view: AuditView) -> str:
     for profile in view.profiles:
         rules = profile.rules
         enforced = f", enforced by {rules.hours_enforced_by}" if rules.hours_enforced_by else ""
-        if rules.seen_in_hours is not None:
-            enforced += f" (audited {'inside' if rules.seen_in_hours else 'outside'} these hours)"
+        side = hours_side(rules)
         lines.append(f"\n{profile.name}: {profile.description}")
         lines.append(f"  hours:   {'; '.join(rules.hours)}{enforced}")
+        if side:
+            lines.append(f"           {side}")
         lines.append(f"  posting: {rules.posting or '-'}")
         lines.append(f"  content: {rules.content or '-'}")
         if rules.missing:
@@ -152,10 +163,15 @@ def _rules(view: AuditView) -> str:
     return "\n".join(lines)
 
 
-def _readiness(view: AuditView) -> str:
+def _readiness(view: AuditView, paint: Paint) -> str:
     rows = [
-        [p.name, "ready" if p.readiness.ready else "NOT READY", "; ".join(p.readiness.reasons) or "-"]
+        [p.name, paint("ready" if p.readiness.ready else "NOT READY"), "; ".join(p.readiness.reasons) or "-"]
         for p in view.profiles
     ]
     overall = "READY" if view.readiness.ready else "NOT READY"
-    return f"Readiness: {overall}\n\n" + tabulate(rows, headers=["profile", "verdict", "why"], tablefmt="simple")
+    text = f"Readiness: {paint(overall)}\n\n" + tabulate(rows, headers=["profile", "verdict", "why"], tablefmt="simple")
+    if view.actions:
+        text += "\n\nWhat to do first:\n" + "\n".join(
+            f"{number}. {action.who}: {action.what}" for number, action in enumerate(view.actions, 1)
+        )
+    return text

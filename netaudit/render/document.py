@@ -3,18 +3,23 @@ which also reads them back; the catalog and profiles documents are built here.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netaudit.model import Platform, PolicySet
 from netaudit.runfile import AUDIT_SCHEMA, PROBE_SCHEMA, audit_document, plain, probe_document, profile_document
 
+if TYPE_CHECKING:
+    from netaudit.diff import RunDiff
+
 __all__ = [
     "AUDIT_SCHEMA",
     "CATALOG_SCHEMA",
+    "DIFF_SCHEMA",
     "PROBE_SCHEMA",
     "PROFILES_SCHEMA",
     "audit_document",
     "catalog_document",
+    "diff_document",
     "plain",
     "probe_document",
     "profiles_document",
@@ -42,4 +47,19 @@ def profiles_document(policy: PolicySet, platforms: list[str]) -> dict[str, Any]
         "profiles": [
             profile_document(profile, platforms, organization.timezone) for profile in policy.profiles.values()
         ],
+    }
+
+
+DIFF_SCHEMA = "netaudit/diff/1"
+
+
+def diff_document(diff: RunDiff) -> dict[str, Any]:
+    """The `netaudit/diff/1` document: which runs, whether anything changed, each finding and status that did."""
+    return {
+        "schema": DIFF_SCHEMA,
+        "old": plain(diff.old),
+        "new": plain(diff.new),
+        "changed": diff.changed,
+        "findings": [plain(change) for change in diff.findings],
+        "statuses": [plain(change) for change in diff.statuses],
     }

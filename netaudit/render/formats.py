@@ -10,3 +10,20 @@ class Format(enum.StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
+    CSV = "csv"
+    JUNIT = "junit"
+    PROMETHEUS = "prometheus"
+
+
+SUFFIXES: dict[Format, str] = {
+    Format.TABLE: "txt",
+    Format.JSON: "json",
+    Format.MARKDOWN: "md",
+    Format.HTML: "html",
+    Format.CSV: "csv",
+    Format.JUNIT: "junit.xml",
+    Format.PROMETHEUS: "prom",
+}
+"""The file name ending of each form, for saved reports (`2026-11-30T101500Z.html`)."""

@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from netaudit.diff import RunDiff
 from netaudit.model import AuditRun, Platform, ProbeRun
 from netaudit.render import PolicyListing
-from netaudit.render.document import audit_document, catalog_document, probe_document, profiles_document
+from netaudit.render.document import (
+    audit_document,
+    catalog_document,
+    diff_document,
+    probe_document,
+    profiles_document,
+)
 from netaudit.render.view import platform_ids
 
 
@@ -39,3 +46,8 @@ def render_audit(run: AuditRun) -> str:
 def render_profiles(listing: PolicyListing) -> str:
     """The `netaudit/profiles/1` document (for one profile too: a policy that holds only that one)."""
     return render(profiles_document(listing.policy, list(listing.platforms)))
+
+
+def render_diff(diff: RunDiff) -> str:
+    """The `netaudit/diff/1` document."""
+    return render(diff_document(diff))

@@ -34,6 +34,7 @@ from netaudit.model import (
     Status,
 )
 from netaudit.render.evidence import Evidence, Observation
+from netaudit.render.wording import Action, actions_of, expectation, moment, other_side, who_acts
 from netaudit.secrets import mask_url
 
 T = TypeVar("T")
@@ -102,6 +103,10 @@ class FindingView:
     allowed: bool
     """Whether the profile may use this capability at the time of the probe (the finding's expected level suffices)."""
     evidence: tuple[Evidence, ...]
+    expectation: str = ""
+    """What the profile may do with it and what the network must do (`read only: posting must be blocked`)."""
+    who: str = ""
+    """Who can act on it (wording.py): the proxy team, the DNS team, the firewall team, the auditor."""
 
     @property
     def kind(self) -> FindingKind:
@@ -136,6 +141,10 @@ class RulesView:
     seen_in_hours: bool | None = None
     """For hours the firewall enforces: whether the audit ran inside them (it verified the open side)
     or outside (the closed side); None when the network is not meant to enforce hours."""
+    seen_at: str = ""
+    """When that side was seen, on the organisation's clock (set with seen_in_hours)."""
+    other_side_at: str = ""
+    """From when the other side can be checked, on the organisation's clock (set with seen_in_hours)."""
 
 
 @dataclass(frozen=True)
@@ -196,6 +205,8 @@ class AuditView:
     """Platforms (id) with capabilities no catalog endpoint stands for; empty when the run lists no platforms."""
     readiness: Readiness
     observations: tuple[Observation, ...]
+    actions: tuple[Action, ...] = ()
+    """The three to five things that matter most before the rollout, each naming who acts."""
 
     def count(self, kind: FindingKind) -> int:
         return sum(profile.count(kind) for profile in self.profiles)
@@ -238,7 +249,7 @@ def build_view(run: AuditRun) -> AuditView:
             members=profile.members,
             route=_route(routes.get(profile.name), profile.name, run, results),
             rules=_rules(profile, verdicts.get(profile.name), timezone, _probed_at(run, profile.name)),
-            findings=tuple(_finding(f, results) for f in run.findings if f.profile == profile.name),
+            findings=tuple(_finding(f, results, profile, timezone) for f in run.findings if f.profile == profile.name),
             readiness=verdicts.get(profile.name) or ProfileReadiness(profile=profile.name, ready=False),
         )
         for profile in profiles
@@ -250,6 +261,7 @@ def build_view(run: AuditRun) -> AuditView:
         ids,
         tuple(tuple(worst(f.kind for f in v.findings if f.finding.platform == pid) for pid in ids) for v in views),
     )
+    attention = _attention(views, ids)
     return AuditView(
         organization=policy.organization,
         version=run.version,
@@ -258,12 +270,12 @@ def build_view(run: AuditRun) -> AuditView:
         host=run.host or run.environment.get("host", ""),
         site=run.site,
         catalog_version=run.catalog_version,
-        environment=tuple(run.environment.items()),
+        environment=tuple((key, mask_url(value)) for key, value in run.environment.items()),
         platforms=tuple(PlatformHeading(pid, names.get(pid, pid)) for pid in ids),
         profiles=views,
         intended=intended,
         measured=measured,
-        attention=_attention(views, ids),
+        attention=attention,
         untested=tuple(group for view in views for group in _untested(view)),
         control_failures=tuple(view.route for view in views if view.route.control_failed),
         missing_capabilities=tuple(
@@ -276,6 +288,7 @@ def build_view(run: AuditRun) -> AuditView:
             Observation(Evidence.of(result), names)
             for result, names in zip(run.observations, run.observation_profiles, strict=True)
         ),
+        actions=actions_of(views, attention, names, policy.organization.owner),
     )
 
 
@@ -288,13 +301,23 @@ def _results_by_profile(run: AuditRun) -> dict[tuple[str, str, ProbePath], Probe
     return found
 
 
-def _finding(finding: Finding, results: dict[tuple[str, str, ProbePath], ProbeResult]) -> FindingView:
+def _finding(
+    finding: Finding, results: dict[tuple[str, str, ProbePath], ProbeResult], profile: Profile, timezone: ZoneInfo
+) -> FindingView:
     own = [results[key] for e in finding.endpoints if (key := (finding.profile, e, finding.path)) in results]
     # The deciding result is the first whose status the finding reports (the model does not name it).
     deciding = [r for r in own if r.status.value == finding.observed][:1]
     ordered = deciding + [r for r in own if r not in deciding]
     allowed = finding.expected >= required_level(finding.capability)
-    return FindingView(finding=finding, allowed=allowed, evidence=tuple(Evidence.of(r) for r in ordered))
+    evidence = tuple(Evidence.of(r) for r in ordered)
+    hours = "; ".join(describe_hours(profile.rules, timezone)) if profile.rules.hours else ""
+    return FindingView(
+        finding=finding,
+        allowed=allowed,
+        evidence=evidence,
+        expectation=expectation(finding, profile.access_to(finding.platform), hours),
+        who=who_acts(finding.finding, evidence[0] if evidence else None),
+    )
 
 
 def _attention(views: Sequence[ProfileView], ids: Sequence[str]) -> tuple[FindingView, ...]:
@@ -342,6 +365,11 @@ def _rules(profile: Profile, verdict: ProfileReadiness | None, timezone: ZoneInf
     rules = profile.rules
     enforced = rules.hours_enforced_by is Enforcement.FIREWALL and rules.hours
     seen_in_hours = in_hours(rules, when, timezone) if enforced and when and when.tzinfo else None
+    seen_at = other_side_at = ""
+    if seen_in_hours is not None and when is not None:
+        seen_at = moment(when, timezone)
+        other = other_side(rules, when, timezone, seen_in_hours)
+        other_side_at = moment(other, timezone) if other else ""
     return RulesView(
         profile=profile.name,
         hours=tuple(describe_hours(rules, timezone)),
@@ -350,6 +378,8 @@ def _rules(profile: Profile, verdict: ProfileReadiness | None, timezone: ZoneInf
         content=rules.content,
         missing=verdict.missing_rules if verdict else (),
         seen_in_hours=seen_in_hours,
+        seen_at=seen_at,
+        other_side_at=other_side_at,
     )
 
 

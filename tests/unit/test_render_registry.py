@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
+from html.parser import HTMLParser
 from typing import Any
 
 import click
 import pytest
+from junitparser import JUnitXml
+from prometheus_client.parser import text_string_to_metric_families
 
 from netaudit import render
 from netaudit.cli import cli
+from netaudit.diff import diff_runs
 from netaudit.model import PolicySet
 from netaudit.render import REGISTRY, DocumentKind, PolicyListing
-from netaudit.render.document import audit_document, catalog_document, probe_document, profiles_document
+from netaudit.render.document import (
+    audit_document,
+    catalog_document,
+    diff_document,
+    probe_document,
+    profiles_document,
+)
 from netaudit.render.formats import Format
+from tests.fixtures.later import later_run
+from tests.fixtures.run import fixture_run
 from tests.unit import render_run
 
 PLATFORM_IDS = tuple(platform.id for platform in render_run.platforms())
@@ -32,6 +46,7 @@ SUBJECTS: dict[DocumentKind, Any] = {
     DocumentKind.AUDIT: render_run.audit_run(),
     DocumentKind.PROFILES: PolicyListing(render_run.policy(), PLATFORM_IDS),
     DocumentKind.PROFILE: PolicyListing(_one(render_run.policy(), "staff"), PLATFORM_IDS),
+    DocumentKind.DIFF: diff_runs(fixture_run(), later_run()),
 }
 """One subject per kind: the test below renders every (kind, format) of the registry on it."""
 
@@ -42,6 +57,7 @@ DOCUMENTS: dict[DocumentKind, dict[str, Any]] = {
     DocumentKind.AUDIT: audit_document(SUBJECTS[DocumentKind.AUDIT], list(PLATFORM_IDS)),
     DocumentKind.PROFILES: profiles_document(render_run.policy(), list(PLATFORM_IDS)),
     DocumentKind.PROFILE: profiles_document(_one(render_run.policy(), "staff"), list(PLATFORM_IDS)),
+    DocumentKind.DIFF: diff_document(SUBJECTS[DocumentKind.DIFF]),
 }
 
 # What each table must show of its subject (the rest of each layout is checked in test_render_tables.py).
@@ -52,6 +68,7 @@ TABLE_SHOWS: dict[DocumentKind, tuple[str, ...]] = {
     DocumentKind.AUDIT: ("1. Who will have access", "2. Are there firewalls", "3. What are the rules"),
     DocumentKind.PROFILES: ("Fixture Corp", "comms", "kiosk"),
     DocumentKind.PROFILE: ("staff: All other staff", "enforced by firewall"),
+    DocumentKind.DIFF: ("New gaps and leaks (1):", "marketing", "facebook.post.1"),
 }
 
 PAIRS = [(kind, fmt) for kind, entry in REGISTRY.items() for fmt in entry.formats()]
@@ -61,6 +78,29 @@ def test_every_kind_is_registered_and_has_a_test_subject() -> None:
     assert set(REGISTRY) == set(DocumentKind)
     assert set(SUBJECTS) == set(REGISTRY) == set(DOCUMENTS)
     assert all(entry.kind is kind for kind, entry in REGISTRY.items())
+
+
+def _reads_back(fmt: Format, text: str) -> None:
+    """Each report form parsed by what its readers use (the details are in test_render_forms.py)."""
+    if fmt is Format.MARKDOWN:
+        assert text.startswith("# ") and "\n## " in text
+    elif fmt is Format.HTML:
+        parser = HTMLParser()
+        parser.feed(text)
+        parser.close()
+        assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    elif fmt is Format.CSV:
+        rows = list(csv.reader(io.StringIO(text)))
+        assert len(rows) > 1 and len({len(row) for row in rows}) == 1
+    elif fmt is Format.JUNIT:
+        assert list(JUnitXml.fromstring(text))
+    elif fmt is Format.PROMETHEUS:
+        assert list(text_string_to_metric_families(text))
+    else:  # pragma: no cover - a new format needs its own check here
+        pytest.fail(f"no check for the {fmt} form: add one")
+
+
+CHECKED_FORMS = {Format.MARKDOWN, Format.HTML, Format.CSV, Format.JUNIT, Format.PROMETHEUS}
 
 
 @pytest.mark.parametrize(("kind", "fmt"), PAIRS, ids=[f"{kind}-{fmt}" for kind, fmt in PAIRS])
@@ -73,8 +113,12 @@ def test_every_kind_and_format_renders(kind: DocumentKind, fmt: Format) -> None:
     elif fmt is Format.TABLE:
         for shown in TABLE_SHOWS[kind]:
             assert shown in text, f"{kind} table lacks {shown!r}"
-    else:  # pragma: no cover - a new format needs its own check here
-        pytest.fail(f"no check for the {fmt} form of {kind}: add one")
+    else:
+        _reads_back(fmt, text)
+
+
+def test_every_format_has_a_check() -> None:
+    assert CHECKED_FORMS | {Format.TABLE, Format.JSON} == set(Format)
 
 
 def test_every_format_is_offered_by_some_kind_and_every_kind_has_a_table() -> None:

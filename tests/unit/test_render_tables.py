@@ -76,12 +76,26 @@ def test_firewalls_show_counts_the_measured_matrix_and_every_finding_to_act_on(t
     assert _row(network, "contractors") == ["contractors", "unknown", "unknown"]
     listed = [re.split(r"\s{2,}", line.strip()) for line in network.splitlines() if line.split(" ")[0] in _KINDS]
     assert listed == [
-        ["gap", "comms", "chirp", "post", "post", "proxy_denied"],
-        ["leak", "staff", "chirp", "post", "read", "reachable"],
-        ["leak", "guests", "facade", "read", "none", "reachable"],
-        ["degraded", "comms", "chirp", "media", "post", "proxy_error"],
-        ["inspected", "staff", "chirp", "read", "read", "inspected"],
+        ["gap", "comms", "chirp", "post", "may post: posting must work", "proxy_denied"],
+        ["leak", "staff", "chirp", "post", "read only: posting must be blocked", "reachable"],
+        ["leak", "guests", "facade", "read", "no access: reading must be blocked", "reachable"],
+        ["degraded", "comms", "chirp", "media", "may post: loading media must work", "proxy_error"],
+        ["inspected", "staff", "chirp", "read", "may read: reading must work", "inspected"],
     ]
+
+
+def test_colour_only_when_asked_and_nothing_from_the_network_drives_the_terminal() -> None:
+    run = render_run.audit_run()
+    hostile = "x\x1b]0;owned\x07y\x1b[2Jz"
+    findings = tuple(replace(f, remediation=hostile) if f.finding.value == "gap" else f for f in run.findings)
+    run = replace(run, findings=findings)
+    plain = render_audit(run)
+    assert "x]0;ownedy[2Jz" in plain  # shown, without its control characters
+    assert "\x1b" not in plain and "\x07" not in plain
+    coloured = render_audit(run, colour=True)
+    assert "\x1b[1;31mgap\x1b[0m" in coloured and "\x1b[1;31mNOT READY\x1b[0m" in coloured
+    assert "\x1b]" not in coloured and "\x1b[2J" not in coloured and "\x07" not in coloured
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured).replace("  ", "") == plain.replace("  ", "")
 
 
 _KINDS = ("gap", "leak", "degraded", "inspected")
@@ -119,10 +133,12 @@ def test_what_could_not_be_tested_is_one_line_per_reason(table: str) -> None:
 def test_rules_per_profile_and_what_is_missing(table: str) -> None:
     rules = _section(table, 2)
     assert "Owner of social media: Corporate Communications" in rules
-    staff = rules[rules.index("staff: All other staff") :].splitlines()[:4]
+    staff = rules[rules.index("staff: All other staff") :].splitlines()[:5]
     assert staff == [
         "staff: All other staff",
-        "  hours:   mon-fri 12:00-13:00 Europe/London, enforced by firewall (audited inside these hours)",
+        "  hours:   mon-fri 12:00-13:00 Europe/London, enforced by firewall",
+        "           audited Wed 1 Jul 2026 12:30 Europe/London, inside these hours: the open side was verified; "
+        "the closed side can be checked from Wed 1 Jul 2026 13:00 Europe/London",
         "  posting: Staff do not post for the company",
         "  content: -",
     ]
