@@ -91,7 +91,7 @@ def document(lab: Lab) -> dict[str, Any]:
         "json",
         "--fail-on",
         "never",
-        *lab.netaudit_base_args(3),
+        *lab.netaudit_base_args(4),
         env={"PW_ALICE": lab.users["alice"]},
     )
     assert result.returncode == 0, result.stderr

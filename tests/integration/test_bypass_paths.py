@@ -84,7 +84,7 @@ def _audit(lab: Lab, bypass: BypassLab) -> dict[str, Any]:
         "json",
         "--fail-on",
         "never",
-        *lab.netaudit_base_args(2),
+        *lab.netaudit_base_args(4),
     )
     assert result.returncode == 0, result.stderr
     document: dict[str, Any] = json.loads(result.stdout)
@@ -181,7 +181,7 @@ def _quic_audit(lab: Lab) -> dict[str, Any]:
         "json",
         "--fail-on",
         "never",
-        *lab.netaudit_base_args(2),
+        *lab.netaudit_base_args(4),
         env={"PW_ALICE": lab.users["alice"]},
     )
     assert result.returncode == 0, result.stderr
@@ -218,7 +218,7 @@ def test_probe_bypass_reports_each_path_as_its_own_result(lab: Lab, bypass: Bypa
         f"https://{DOHSITE}/",
         "--format",
         "json",
-        *lab.netaudit_base_args(2),
+        *lab.netaudit_base_args(4),
     )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
@@ -230,6 +230,6 @@ def test_probe_bypass_reports_each_path_as_its_own_result(lab: Lab, bypass: Bypa
     assert (f"https://{DOHSITE}/", "ipv6") in seen  # tried, and found no AAAA record
     assert "doh_canary" in document["environment"]
     table = lab.run_netaudit(
-        "probe", "--bypass", "--doh-resolvers", str(bypass.doh_list()), f"https://{V6ONLY}/", *lab.netaudit_base_args(2)
+        "probe", "--bypass", "--doh-resolvers", str(bypass.doh_list()), f"https://{V6ONLY}/", *lab.netaudit_base_args(4)
     )
     assert table.returncode == 0, table.stderr

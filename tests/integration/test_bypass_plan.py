@@ -57,7 +57,7 @@ def _audit_args(lab: Lab, *extra: str) -> list[str]:
         lab.url(HOSTS.control),
         "--fail-on",
         "never",
-        *lab.netaudit_base_args(3),
+        *lab.netaudit_base_args(4),
         *extra,
     ]
 
@@ -159,7 +159,7 @@ def test_a_bypass_run_stays_within_its_plan_too(lab: Lab) -> None:
         "never",
         "--format",
         "json",
-        *lab.netaudit_base_args(2),
+        *lab.netaudit_base_args(4),
     ]
     env = {"PW_ALICE": lab.users["alice"]}
     shown = lab.run_netaudit(*args, "--plan", env=env)

@@ -142,7 +142,7 @@ def test_quic_with_a_certificate_the_public_does_not_trust(servers: Servers) -> 
 def test_quic_where_nothing_answers_ends_within_the_deadline(servers: Servers) -> None:
     result = QuicProbe(_prober(servers, timeout=1.0)).probe(_target(_free_udp_port()))
     assert not result.status.works
-    assert result.elapsed_ms < 3000, result.elapsed_ms
+    assert result.elapsed_ms < 5000, result.elapsed_ms
 
 
 @pytest.mark.parametrize(
