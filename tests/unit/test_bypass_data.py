@@ -94,3 +94,19 @@ def test_a_bypass_plan_adds_ipv6_doh_and_quic() -> None:
     assert ("8.8.8.8", 443, "tcp", ProbePath.DOH) in paths
     assert ("www.site.test", 443, "udp/quic", ProbePath.QUIC) in paths
     assert plan.probes == 4  # the ordinary probe, IPv6, DoH, QUIC
+
+
+def test_a_run_saved_before_paths_existed_loads_with_path_tcp() -> None:
+    from netaudit.runfile import audit_document, from_document
+    from tests.fixtures.run import fixture_run
+
+    run = fixture_run()
+    document = audit_document(run)
+    for item in [*document["observations"], *document["findings"]]:
+        del item["path"]
+    for item in document["observations"]:
+        if item.get("http"):
+            del item["http"]["alt_svc"]
+    loaded = from_document(document, "before-bypass.json")
+    assert loaded == run
+    assert {o.path for o in run.observations} == {f.path for f in run.findings} == {ProbePath.TCP}
