@@ -330,6 +330,24 @@ def _discard_stdout() -> None:
     os.close(null)
 
 
+def _emit_stream(produce: Callable[[Callable[[str], object]], None], output: Path | None) -> None:
+    """Like _emit for text written piece by piece; a file still appears only once it is complete."""
+    from netaudit.store import atomic_file
+
+    if output is None:
+        try:
+            produce(sys.stdout.write)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _discard_stdout()
+        except OSError as exc:
+            _discard_stdout()
+            raise EnvironmentProblem(f"cannot write to standard output: {exc.strerror or exc}") from None
+    else:
+        with atomic_file(output) as handle:
+            produce(handle.write)
+
+
 def _progress_sink(total: int) -> tuple[Callable[[Any], None], Callable[[], None]]:
     """A progress bar on stderr when it is a terminal; nothing in a pipe or under cron."""
     if not sys.stderr.isatty() or total == 0:
@@ -414,7 +432,9 @@ def probe(
     block_page, http_error or timeout.
     """
     from netaudit.model import ProbeRun
-    from netaudit.runner import run_probes
+    from netaudit.render import json as json_render
+    from netaudit.render.document import plain, probe_head
+    from netaudit.runner import probe_in_order
     from netaudit.targets import build_targets, load_input_file, read_input
 
     sites = _load_catalog(catalog_dirs)
@@ -435,23 +455,25 @@ def probe(
         doh = _doh_list(doh_resolvers) if bypass else ()
         _emit(render_plan(probe_plan(prober, target_list, bypass, doh), _plan_format(fmt)), output)
         return
+    generated_at = datetime.now(UTC).isoformat(timespec="seconds")
+    environment = {**config.describe(), "host": socket.gethostname()}
     on_result, finish = _progress_sink(len(target_list))
     try:
-        results = run_probes(prober, target_list, concurrency, on_result)
+        results = probe_in_order(prober, target_list, concurrency, on_result)
+        if Format(fmt) is Format.JSON and not bypass:  # streamed: a run of any size holds one result's text at a time
+            head = probe_head(generated_at, __version__, environment)
+            _emit_stream(lambda write: json_render.stream(head, "results", map(plain, results), write), output)
+            return
+        collected = tuple(results)
     finally:
         finish()
-    environment = {**config.describe(), "host": socket.gethostname()}
-    if bypass:
+    if bypass:  # after the ordinary probes: which paths to try depends on what they saw
         from netaudit.bypass.run import canary, probe_bypasses
 
-        results += probe_bypasses(prober, target_list, results, _bypass_settings(doh_resolvers), concurrency)
+        settings = _bypass_settings(doh_resolvers)
+        collected += tuple(probe_bypasses(prober, target_list, list(collected), settings, concurrency))
         environment.update(canary(prober))
-    run = ProbeRun(
-        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        version=__version__,
-        environment=environment,
-        results=tuple(results),
-    )
+    run = ProbeRun(generated_at=generated_at, version=__version__, environment=environment, results=collected)
     _emit(render.PROBE.render(fmt, run), output)
 
 

@@ -16,7 +16,7 @@ import dataclasses
 import enum
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -68,10 +68,14 @@ _T = TypeVar("_T")
 
 def plain(value: Any) -> Any:
     """Dataclasses, enums, tuples and dicts as JSON-ready data."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
         return value.value
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    kind = type(value)
+    names = _FIELDS.get(kind) if kind in _FIELDS else _FIELDS.setdefault(kind, _field_names(kind))
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     if isinstance(value, dict):
@@ -79,15 +83,29 @@ def plain(value: Any) -> Any:
     return value
 
 
-def probe_document(run: ProbeRun) -> dict[str, Any]:
-    """The `netaudit/probe/1` document of a probe run."""
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+"""Field names per dataclass type: dataclasses.fields() per value was much of rendering many results."""
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def probe_head(generated_at: str, version: str, environment: Mapping[str, str]) -> dict[str, Any]:
+    """The `netaudit/probe/1` document without its results (which come last), for streaming them."""
     return {
         "schema": PROBE_SCHEMA,
-        "generated_at": run.generated_at,
-        "tool": {"name": "netaudit", "version": run.version},
-        "environment": dict(run.environment),
-        "results": [plain(result) for result in run.results],
+        "generated_at": generated_at,
+        "tool": {"name": "netaudit", "version": version},
+        "environment": dict(environment),
     }
+
+
+def probe_document(run: ProbeRun) -> dict[str, Any]:
+    """The `netaudit/probe/1` document of a probe run."""
+    return {**probe_head(run.generated_at, run.version, run.environment), "results": [plain(r) for r in run.results]}
 
 
 def audit_document(run: AuditRun, platforms: Sequence[str] | None = None) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Every file is written to a temporary file in the same filesystem, flushed to dis
 given its name (a rename, or a hard link when the name must not be taken twice), so a reader sees
 the old file or the new one, never a part of one, even when netaudit is killed mid-write.
 
-- `write_atomic(path, text)`: replace a file. A new file gets the mode the umask gives (0644 under
+- `write_atomic(path, text)`, and `atomic_file(path)` for a document written piece by piece:
+  replace a file. A new file gets the mode the umask gives (0644 under
   umask 022, like any file a shell redirect creates); an existing file keeps its mode, and its owner
   and group as far as the writer may set them.
 - `RunStore(folder).save(run_text, when, forms)`: keep a run under a dated name that is never
@@ -30,10 +31,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from netaudit.errors import EnvironmentProblem, InputError
 
-__all__ = ["LATEST", "RunStore", "SavedRun", "dated_stem", "write_atomic"]
+__all__ = ["LATEST", "RunStore", "SavedRun", "atomic_file", "dated_stem", "write_atomic"]
 
 LATEST = "latest.json"
 """The copy of the newest saved run, replaced atomically at each save."""
@@ -60,6 +62,34 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         _sync_folder(folder)
     except OSError as exc:
         raise EnvironmentProblem(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[TextIO]:
+    """A text file to write `path` piece by piece (a streamed document); it takes the name only when the
+    block ends without error, with the same modes and guarantees as `write_atomic`."""
+    folder = _folder_of(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _sweep(folder, path.name)
+        temporary, fd = _create_temporary(folder, path.name)
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _copy_ownership(fd, path)
+        with os.fdopen(os.dup(fd), "w", encoding="utf-8") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        _sync_folder(folder)
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        os.close(fd)
 
 
 def _folder_of(path: Path) -> Path:

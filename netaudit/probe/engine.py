@@ -7,6 +7,7 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import monotonic
@@ -94,6 +95,7 @@ class Prober:
         self._proxy_lock = threading.Lock()
         self.hints = hints or RunHints()
         self.hosts = hosts
+        self.connects = tcp_layer.ConnectLedger()  # this identity's direct connections: drops shared per run
 
     def with_config(self, config: NetConfig) -> Prober:
         """A prober for another identity or route that shares this one's resolver, trust and proxy lookups."""
@@ -338,7 +340,7 @@ class Prober:
         trace.layer = Layer.TCP
         started = monotonic()
         try:
-            return tcp_layer.connect(list(outcome.addresses), port, deadline, self.hints.hanging)
+            return tcp_layer.connect(list(outcome.addresses), port, deadline, self.hints.hanging, self.connects)
         finally:
             watch.lap("tcp", started)
 
@@ -358,28 +360,25 @@ class Prober:
         elapsed = round((monotonic() - started) * 1000, 1)
         return self.hints.remember(host, Resolved(answer.evidence, answer.addresses, None, elapsed, answer.private))
 
-    def prepare(self, target: Target) -> None:
-        """Resolve the target's name ahead of its probe (direct route only), so the runner can order work."""
+    def prepare(self, target: Target) -> tuple[str, ...]:
+        """Resolve the target's name ahead of its probe (direct route only), so the runner can order work;
+        returns the addresses its connection will try (none for a proxy route or a failed lookup)."""
         try:
             if self.config.proxy_for(target.url) is not None:
-                return
+                return ()
         except NetauditError:
-            return
+            return ()
         host = urlsplit(target.url).hostname
-        if host:
-            try:
-                self._resolve(host, Deadline(self.config.timeout))
-            except (NetauditError, OSError):
-                return  # the probe itself meets the same problem and reports it
+        if not host:
+            return ()
+        try:
+            return self._resolve(host, Deadline(self.config.timeout)).addresses
+        except (NetauditError, OSError):
+            return ()  # the probe itself meets the same problem and reports it
 
-    def hints_version(self) -> int:
-        """Changes whenever the run learns of another hanging address."""
-        return self.hints.version
-
-    def likely_slow(self, target: Target) -> bool:
-        """True when every address of the target's name has been seen hanging on connect this run."""
-        host = urlsplit(target.url).hostname
-        return bool(host) and self.hints.likely_slow(host or "")
+    def on_hanging(self, listener: Callable[[str], None]) -> None:
+        """Tell `listener` each address seen hanging on connect this run (the runner starts those targets first)."""
+        self.hints.on_hanging(listener)
 
     def _tunnel(
         self, proxy: ProxySpec, host: str, port: int, deadline: Deadline, watch: Stopwatch, trace: _Trace

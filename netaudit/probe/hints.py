@@ -9,6 +9,7 @@ targets first: long jobs first is how a good scheduler keeps the end of a run fr
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from netaudit.model import DnsEvidence
@@ -28,13 +29,14 @@ class Resolved:
 
 
 class RunHints:
-    """Thread-safe: DNS outcomes by name, and the addresses seen hanging on connect."""
+    """Thread-safe: DNS outcomes by name, and the addresses seen hanging on connect (with listeners)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._names: dict[str, Resolved] = {}
-        self._hanging: set[str] = set()
-        self.version = 0
+        self._hanging: list[str] = []
+        self._hanging_set: set[str] = set()
+        self._listeners: list[Callable[[str], None]] = []
 
     def resolved(self, name: str) -> Resolved | None:
         with self._lock:
@@ -42,17 +44,29 @@ class RunHints:
 
     def remember(self, name: str, outcome: Resolved) -> Resolved:
         """Keep the first outcome for a name; returns the one kept."""
+        if outcome.failure is not None:
+            # Kept for the whole run: only its status, layer, detail and evidence are read again,
+            # so let go of the traceback (and the frames it holds) and the exception it wraps.
+            outcome.failure.__traceback__ = None
+            outcome.failure.__cause__ = outcome.failure.__context__ = None
         with self._lock:
             return self._names.setdefault(name, outcome)
 
     def hanging(self, address: str) -> None:
+        """An address's connection is hanging: tell the listeners (once per address)."""
         with self._lock:
-            if address not in self._hanging:
-                self._hanging.add(address)
-                self.version += 1
+            if address in self._hanging_set:
+                return
+            self._hanging_set.add(address)
+            self._hanging.append(address)
+            listeners = list(self._listeners)
+        for listener in listeners:  # outside the lock: a listener may take locks of its own
+            listener(address)
 
-    def likely_slow(self, name: str) -> bool:
-        """True when the name resolved and every address it resolved to hangs on connect."""
+    def on_hanging(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(address)` for each address already seen hanging, and for each one to come."""
         with self._lock:
-            outcome = self._names.get(name)
-            return bool(outcome and outcome.addresses and all(a in self._hanging for a in outcome.addresses))
+            self._listeners.append(listener)
+            known = list(self._hanging)
+        for address in known:
+            listener(address)

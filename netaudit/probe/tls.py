@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import socket
 import ssl
+import threading
 import warnings
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from netaudit.model import Layer, Status, TlsEvidence
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure
 from netaudit.probe.inspection import inspection_product
+from netaudit.probe.stream import nonblocking, wait
+
+_EVIDENCE_CACHE = 4096
+"""Distinct certificate chains whose evidence a run keeps (a few MB at most)."""
 
 _ENCODING_DER = 2  # _ssl.ENCODING_DER, for the (3.10+) chain accessors of SSLObject
 
@@ -36,6 +41,29 @@ class TrustStores:
         self.unverified.verify_mode = ssl.CERT_NONE
         self.unverified.set_alpn_protocols(["http/1.1"])
         self.anchors = _load_anchors(public_roots)
+        self._evidence_cache: dict[tuple[tuple[bytes, ...], str, bool], TlsEvidence] = {}
+        self._cache_lock = threading.Lock()
+
+    def evidence_of(self, tls: ssl.SSLSocket, *, verified_trusted: bool) -> TlsEvidence:
+        """The evidence of a handshake's chain, worked out once per distinct chain this run.
+
+        Parsing the certificates and checking the chain against the public roots is most of a
+        probe's Python CPU, and many endpoints share a certificate (a site's hosts, a CDN, an
+        inspecting proxy's CA): the evidence depends only on the chain's bytes, the TLS version
+        and the trust verdict, so equal inputs share one (frozen) answer.
+        """
+        key = (_chain_der(tls), tls.version() or "", verified_trusted)
+        with self._cache_lock:
+            known = self._evidence_cache.get(key)
+        if known is not None:
+            return known
+        chain = [x509.load_der_x509_certificate(der) for der in key[0]]
+        evidence = _evidence(chain, tls, verified_trusted=verified_trusted, verified_public=self.is_public(chain))
+        with self._cache_lock:
+            if len(self._evidence_cache) >= _EVIDENCE_CACHE:
+                self._evidence_cache.clear()
+            self._evidence_cache[key] = evidence
+        return evidence
 
     def is_public(self, chain: list[x509.Certificate]) -> bool:
         """True when the chain ends in (or is issued directly by) one of the public roots."""
@@ -89,42 +117,58 @@ def handshake(
 ) -> tuple[ssl.SSLSocket, TlsEvidence]:
     """Wrap `sock` in TLS for `host`, verified against the workstation's trust."""
     try:
-        sock.settimeout(deadline.remaining())
-        tls = stores.trusted.wrap_socket(sock, server_hostname=host)
+        tls = _shake_hands(stores.trusted, sock, host, deadline)
     except ssl.SSLCertVerificationError as exc:
-        sock.close()
         raise LayerFailure(Status.TLS_UNTRUSTED, Layer.TLS, _untrusted_detail(exc, host)) from exc
     except (DeadlineExceeded, TimeoutError) as exc:
-        sock.close()
         raise LayerFailure(
             Status.TIMEOUT,
             Layer.TLS,
             f"the TLS handshake with {host} stalled until the deadline (SNI filtering drops packets this way)",
         ) from exc
     except (ssl.SSLError, ConnectionError, OSError) as exc:
-        sock.close()
         raise LayerFailure(Status.TLS_RESET, Layer.TLS, _reset_detail(exc, host)) from exc
-    chain = _chain(tls)
-    evidence = _evidence(chain, tls, verified_trusted=True, verified_public=stores.is_public(chain))
-    return tls, evidence
+    return tls, stores.evidence_of(tls, verified_trusted=True)
+
+
+def _shake_hands(context: ssl.SSLContext, sock: socket.socket, host: str, deadline: Deadline) -> ssl.SSLSocket:
+    """The TLS handshake on a non-blocking socket, waiting with poll within the deadline.
+
+    Same outcome as wrap_socket on a socket with a timeout, without the system call per
+    settimeout that hands the interpreter lock over (see stream.py). Closes the socket on failure.
+    """
+    try:
+        tls = context.wrap_socket(nonblocking(sock), server_hostname=host, do_handshake_on_connect=False)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        while True:
+            try:
+                tls.do_handshake()
+                return tls
+            except ssl.SSLWantReadError:
+                wait(tls, deadline)
+            except ssl.SSLWantWriteError:
+                wait(tls, deadline, writing=True)
+    except BaseException:
+        tls.close()
+        raise
 
 
 def peek_certificate(sock: socket.socket, host: str, stores: TrustStores, deadline: Deadline) -> TlsEvidence | None:
     """The certificate a server presents, without trusting it (evidence for tls_untrusted)."""
     try:
-        sock.settimeout(min(deadline.remaining(), 2.0))
-        tls = stores.unverified.wrap_socket(sock, server_hostname=host)
+        tls = _shake_hands(stores.unverified, sock, host, Deadline(min(deadline.remaining(), 2.0)))
     except (DeadlineExceeded, ssl.SSLError, OSError):
-        sock.close()
         return None
     try:
-        chain = _chain(tls)
-        return _evidence(chain, tls, verified_trusted=False, verified_public=stores.is_public(chain))
+        return stores.evidence_of(tls, verified_trusted=False)
     finally:
         tls.close()
 
 
-def _chain(tls: ssl.SSLSocket) -> list[x509.Certificate]:
+def _chain_der(tls: ssl.SSLSocket) -> tuple[bytes, ...]:
     sslobj = getattr(tls, "_sslobj", None)
     raw: list[bytes] = []
     for accessor in ("get_verified_chain", "get_unverified_chain"):
@@ -138,7 +182,7 @@ def _chain(tls: ssl.SSLSocket) -> list[x509.Certificate]:
     if not raw:
         leaf = tls.getpeercert(binary_form=True)
         raw = [leaf] if leaf else []
-    return [x509.load_der_x509_certificate(der) for der in raw]
+    return tuple(raw)
 
 
 def _evidence(

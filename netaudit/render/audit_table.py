@@ -64,13 +64,12 @@ def _heading(view: AuditView, paint: Paint) -> str:
         f"audited {view.started_at} to {view.finished_at}{where}; proxy: {environment.get('proxy', '?')}; "
         f"resolver: {environment.get('resolver', '?')}{catalog}"
     )
-    for route in view.control_failures:
-        assert route.control is not None
-        how = "directly" if route.via == "direct" else f"through {route.via}"
+    for cut in view.cut_off:
+        how = "directly" if cut.via == "direct" else f"through {cut.via}"
         heading += (
-            f"\n{paint('THIS AUDIT COULD NOT RUN')} for {route.profile}: "
+            f"\n{paint('THIS AUDIT COULD NOT RUN')} for {', '.join(cut.profiles)}: "
             f"this vantage point cannot reach the internet {how} "
-            f"(control {route.control.url}: {route.control.status}, {route.control.detail}); "
+            f"(control {cut.control.url}: {cut.control.status}, {cut.control.detail}); "
             "what failed the same way is unknown, not a gap"
         )
     return heading

@@ -6,7 +6,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from netaudit.model import Platform, PolicySet
-from netaudit.runfile import AUDIT_SCHEMA, PROBE_SCHEMA, audit_document, plain, probe_document, profile_document
+from netaudit.runfile import (
+    AUDIT_SCHEMA,
+    PROBE_SCHEMA,
+    audit_document,
+    plain,
+    probe_document,
+    probe_head,
+    profile_document,
+)
 
 if TYPE_CHECKING:
     from netaudit.diff import RunDiff
@@ -22,6 +30,7 @@ __all__ = [
     "diff_document",
     "plain",
     "probe_document",
+    "probe_head",
     "profiles_document",
 ]
 

@@ -38,6 +38,7 @@ def _environment() -> jinja2.Environment:
         segments=segments,
         bar_title=bar_title,
     )
+    environment.filters["zip"] = lambda first, second: zip(first, second, strict=True)
     return environment
 
 

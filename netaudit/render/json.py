@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from netaudit.diff import RunDiff
@@ -51,3 +52,20 @@ def render_profiles(listing: PolicyListing) -> str:
 def render_diff(diff: RunDiff) -> str:
     """The `netaudit/diff/1` document."""
     return render(diff_document(diff))
+
+
+def stream(head: dict[str, Any], key: str, items: Iterable[Any], write: Callable[[str], object]) -> None:
+    """Write `{**head, key: list(items)}` exactly as `render` would, one item at a time.
+
+    The list must be the document's last key; each item is written as it arrives, so a run of
+    any size holds one item's text at a time instead of the whole document.
+    """
+    opening = json.dumps({**head, key: []}, indent=2, ensure_ascii=False)
+    assert opening.endswith("[]\n}"), "the streamed list must be the document's last key"
+    write(opening[: -len("]\n}")])
+    first = True
+    for item in items:
+        text = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        write(("\n    " if first else ",\n    ") + text)
+        first = False
+    write("]\n}\n" if first else "\n  ]\n}\n")

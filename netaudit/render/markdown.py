@@ -50,12 +50,11 @@ def _heading(view: AuditView) -> str:
         f"# Social media readiness of {md(view.organization.name)}\n\n"
         f"netaudit {md(view.version)}, audited {md(view.started_at)} to {md(view.finished_at)}{where}."
     )
-    for route in view.control_failures:
-        assert route.control is not None
+    for cut in view.cut_off:
         text += (
-            f"\n\n> **This audit could not run for {md(route.profile)}**: this vantage point cannot reach the "
-            f"internet {md(route_words(route.via))} (control {md(route.control.url)}: {route.control.status}, "
-            f"{md(route.control.detail)}); what failed the same way is unknown, not a gap."
+            f"\n\n> **This audit could not run for {md(', '.join(cut.profiles))}**: this vantage point cannot reach "
+            f"the internet {md(route_words(cut.via))} (control {md(cut.control.url)}: {cut.control.status}, "
+            f"{md(cut.control.detail)}); what failed the same way is unknown, not a gap."
         )
     return text
 
@@ -127,6 +126,8 @@ def _network(view: AuditView) -> str:
         headers = ["finding", "profile", "platform", "capability", "expected", "observed", "who acts"]
         text += "\n\n### Findings that need attention\n\n" + table(headers, rows)
         text += "\n\n" + "\n\n".join(_finding(finding) for finding in view.attention)
+    elif view.count(FindingKind.UNKNOWN):
+        text += "\n\nNothing needs attention among what could be tested; see what could not be tested below."
     else:
         text += "\n\nThe network does what every profile says."
     return text

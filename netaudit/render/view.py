@@ -181,6 +181,15 @@ class ProfileView:
 
 
 @dataclass(frozen=True)
+class CutOff:
+    """A route whose control failed: this vantage point could not reach the internet that way."""
+
+    via: str
+    control: Evidence
+    profiles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class AuditView:
     """One audit run as the review's three questions, plus what could not be told."""
 
@@ -210,6 +219,18 @@ class AuditView:
 
     def count(self, kind: FindingKind) -> int:
         return sum(profile.count(kind) for profile in self.profiles)
+
+    @property
+    def cut_off(self) -> tuple[CutOff, ...]:
+        """The failed controls, one per route and outcome, with every profile that took that route."""
+        groups: dict[tuple[str, str, str], list[RouteView]] = {}
+        for route in self.control_failures:
+            assert route.control is not None
+            groups.setdefault((route.via, route.control.status, route.control.detail), []).append(route)
+        return tuple(
+            CutOff(routes[0].via, routes[0].control, tuple(route.profile for route in routes))  # type: ignore[arg-type]
+            for routes in groups.values()
+        )
 
     @property
     def total(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from netaudit.model import Layer, ProbeResult, Route, Status, Target
 from netaudit.runner import run_probes
@@ -54,29 +55,54 @@ def test_no_targets() -> None:
 
 
 class LookaheadProber(CountingProber):
-    """A stand-in that can look ahead: targets whose id is in `slow` are known to hang."""
+    """A stand-in that can look ahead: target n resolves to address `a<n>`; `slow` ones hang.
+
+    The first probe reports the slow addresses as hanging, as the engine does after HANG_AFTER.
+    """
 
     def __init__(self, slow: set[str]) -> None:
         super().__init__()
         self.slow = slow
         self.prepared: list[str] = []
+        self.listeners: list[Callable[[str], None]] = []
+        self.resolved_all = threading.Event()
 
-    def prepare(self, target: Target) -> None:
+    def prepare(self, target: Target) -> tuple[str, ...]:
         with self.lock:
             self.prepared.append(target.id)
+            if len(self.prepared) == 30:
+                self.resolved_all.set()
+        return (f"a{target.id}",)
 
-    def likely_slow(self, target: Target) -> bool:
-        return target.id in self.slow
+    def on_hanging(self, listener: Callable[[str], None]) -> None:
+        self.listeners.append(listener)
 
-    def hints_version(self) -> int:
-        return len(self.slow)
+    def probe(self, target: Target) -> ProbeResult:
+        if target.id == "0":
+            self.resolved_all.wait(5)
+            for name in sorted(self.slow, key=int):
+                for listener in self.listeners:
+                    listener(f"a{name}")
+        return super().probe(target)
 
 
 def test_likely_slow_targets_start_first_and_names_are_resolved_ahead() -> None:
     prober = LookaheadProber(slow={"7", "13", "21"})
     targets = [Target(id=str(n), url=f"https://t{n}.test/") for n in range(30)]
     results = run_probes(prober, targets, concurrency=1)
-    assert prober.calls[:3] == ["7", "13", "21"]
-    assert prober.calls[3:] == [t.id for t in targets if t.id not in prober.slow]
+    assert prober.calls[:4] == ["0", "7", "13", "21"]
+    assert prober.calls[4:] == [t.id for t in targets[1:] if t.id not in prober.slow]
     assert [r.id for r in results] == [t.id for t in targets]
     assert sorted(prober.prepared, key=int) == [t.id for t in targets]
+
+
+def test_a_target_resolved_after_its_address_hangs_still_goes_first() -> None:
+    prober = LookaheadProber(slow=set())
+    targets = [Target(id=str(n), url=f"https://t{n}.test/") for n in range(30)]
+
+    def hang_early(listener: Callable[[str], None]) -> None:
+        listener("a25")  # already known hanging when the runner subscribes
+
+    prober.on_hanging = hang_early  # type: ignore[method-assign]
+    run_probes(prober, targets, concurrency=1)
+    assert prober.calls.index("25") <= 1  # first, or right after the probe that was already running
