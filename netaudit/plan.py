@@ -20,7 +20,6 @@ from netaudit.bypass import forbidden_targets
 from netaudit.bypass.doh import CANARY, DohResolver
 from netaudit.identity import route_of
 from netaudit.model import ProbePath, Target
-from netaudit.probe.dns import describe_resolver
 from netaudit.probe.engine import MAX_REDIRECTS, Prober
 
 if TYPE_CHECKING:
@@ -202,15 +201,11 @@ def _bypass(collect: _Collect, route: PlannedRoute, target: Target, doh: Sequenc
         )
         count += 1
         for server in doh:
-            collect.add(
-                route,
-                server.address,
-                443,
-                "tcp",
-                f"DoH {server.name}: A {host} (only if the resolver blocks it)",
-                target.id,
-                ProbePath.DOH,
-            )
+            port = urlsplit(server.url).port or 443
+            for n, address in enumerate(server.addresses):
+                also = "" if n == 0 else ", when the address before refuses"
+                what = f"DoH {server.name}: GET {server.url} for A {host} (only if the resolver blocks it{also})"
+                collect.add(route, address, port, "tcp", what, target.id, ProbePath.DOH)
         if doh:
             collect.add(
                 route,
@@ -234,11 +229,6 @@ def _bypass(collect: _Collect, route: PlannedRoute, target: Target, doh: Sequenc
         ProbePath.QUIC,
     )
     return count + 1
-
-
-def describe_servers(prober: Prober) -> str:
-    """The resolver a route asks, for people."""
-    return describe_resolver(prober.resolver)
 
 
 def probe_plan(prober: Prober, targets: Sequence[Target], bypass: bool, doh: Iterable[DohResolver]) -> TrafficPlan:

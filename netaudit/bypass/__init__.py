@@ -12,12 +12,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from netaudit.assess import required_level
 from netaudit.model import AccessLevel, Capability, Profile, Target
 
 
 def needed_level(capability: Capability | None) -> AccessLevel:
-    """The level a capability needs (posting and messaging need `post`, the rest `read`)."""
-    return AccessLevel.POST if capability is not None and capability.value in ("post", "message") else AccessLevel.READ
+    """The level a capability needs (as assess.py says: posting and messaging need `post`, the rest `read`)."""
+    return required_level(capability) if capability is not None else AccessLevel.READ
 
 
 def forbidden_targets(

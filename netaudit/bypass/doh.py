@@ -59,11 +59,6 @@ class DohResolver:
     def host(self) -> str:
         return urlsplit(self.url).hostname or ""
 
-    @property
-    def address(self) -> str:
-        """The address asked first (the plan shows it)."""
-        return self.addresses[0]
-
 
 def builtin_resolvers_path() -> Path:
     return package_data("doh-resolvers.toml")
