@@ -171,12 +171,17 @@ def _request(path: str, host: str) -> bytes:
 
 
 def first_answer(
-    resolvers: list[DohResolver], name: str, stores: tls_layer.TrustStores, deadline: Deadline
+    resolvers: list[DohResolver], name: str, stores: tls_layer.TrustStores, seconds: float
 ) -> tuple[DohAnswer | None, list[str]]:
-    """The first resolver's answer with usable addresses, and the problems of those asked before it."""
+    """The first resolver's answer with usable addresses, and the problems of those asked before it.
+
+    The resolvers share `seconds` (each gets its part, at least one second): a resolver the firewall
+    drops must not leave the others no time at all.
+    """
     problems: list[str] = []
+    share = max(1.0, seconds / max(1, len(resolvers)))
     for resolver in resolvers:
-        found = ask(resolver, name, stores, deadline)
+        found = ask(resolver, name, stores, Deadline(share))
         if found.addresses:
             return found, problems
         problems.append(found.problem)

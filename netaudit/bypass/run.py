@@ -50,8 +50,7 @@ class DohProbe:
     def probe(self, target: Target) -> ProbeResult:
         started = monotonic()
         host = urlsplit(target.url).hostname or ""
-        deadline = Deadline(self.prober.config.timeout)
-        found, problems = first_answer(list(self.resolvers), host, self.prober.stores, deadline)
+        found, problems = first_answer(list(self.resolvers), host, self.prober.stores, self.prober.config.timeout)
         if found is None:
             return ProbeResult(
                 id=target.id,

@@ -116,7 +116,7 @@ def test_doh_tries_the_next_resolver_and_keeps_the_problems(servers: Servers) ->
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         dead = DohResolver("dead", f"https://localhost:{closed.getsockname()[1]}/dns-query", ("127.0.0.1",))
-    found, problems = first_answer([dead, _resolver(servers)], "blocked.example", stores, Deadline(3))
+    found, problems = first_answer([dead, _resolver(servers)], "blocked.example", stores, 3.0)
     assert found is not None and found.resolver.name == "loopback"
     assert len(problems) == 1 and "refused" in problems[0]
 
@@ -156,3 +156,14 @@ def test_quic_where_nothing_answers_ends_within_the_deadline(servers: Servers) -
 )
 def test_alt_svc_offering_http3(header: str, offers: bool) -> None:
     assert advertises_h3(header) is offers
+
+
+def test_a_silent_resolver_leaves_the_next_one_its_share_of_the_time(servers: Servers) -> None:
+    stores = TrustStores(servers.roots, servers.roots)
+    with socket.socket() as silent:  # accepts connections (the backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        mute = DohResolver("mute", f"https://localhost:{silent.getsockname()[1]}/dns-query", ("127.0.0.1",))
+        found, problems = first_answer([mute, _resolver(servers)], "blocked.example", stores, 2.0)
+    assert found is not None and found.addresses == ("192.0.2.80",)
+    assert len(problems) == 1 and problems[0].startswith(mute.url)
