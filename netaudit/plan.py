@@ -188,43 +188,43 @@ def _bypass(collect: _Collect, route: PlannedRoute, target: Target, doh: Sequenc
     port = parts.port or 443
     direct = route.prober.config.proxy_for(target.url) is None
     count = 0
-    if direct:
-        collect.dns(route, host, target.id, "AAAA")
+    around = "" if direct else ", direct: without the proxy"
+    collect.dns(route, host, target.id, "AAAA")
+    collect.add(
+        route,
+        host,
+        port,
+        "tcp/ipv6",
+        f"TLS (SNI {host}), then {target.method} {target.url}{around}",
+        target.id,
+        ProbePath.IPV6,
+    )
+    count += 1
+    if direct and doh:
+        for server in doh:
+            doh_port = urlsplit(server.url).port or 443
+            for n, address in enumerate(server.addresses):
+                also = "" if n == 0 else ", when the address before refuses"
+                what = f"DoH {server.name}: GET {server.url} for A {host} (only if the resolver blocks it{also})"
+                collect.add(route, address, doh_port, "tcp", what, target.id, ProbePath.DOH)
         collect.add(
             route,
             host,
             port,
-            "tcp/ipv6",
-            f"TLS (SNI {host}), then {target.method} {target.url}",
+            "tcp",
+            f"TLS (SNI {host}) at the DoH answer, then {target.method} {target.url}",
             target.id,
-            ProbePath.IPV6,
+            ProbePath.DOH,
         )
         count += 1
-        for server in doh:
-            port = urlsplit(server.url).port or 443
-            for n, address in enumerate(server.addresses):
-                also = "" if n == 0 else ", when the address before refuses"
-                what = f"DoH {server.name}: GET {server.url} for A {host} (only if the resolver blocks it{also})"
-                collect.add(route, address, port, "tcp", what, target.id, ProbePath.DOH)
-        if doh:
-            collect.add(
-                route,
-                host,
-                port,
-                "tcp",
-                f"TLS (SNI {host}) at the DoH answer, then {target.method} {target.url}",
-                target.id,
-                ProbePath.DOH,
-            )
-            count += 1
     if not direct:
         collect.dns(route, host, target.id)  # QUIC leaves the workstation itself: it resolves the name
     collect.add(
         route,
         host,
-        443,
+        port,
         "udp/quic",
-        f"QUIC handshake (SNI {host}, ALPN h3) if {host} advertises HTTP/3",
+        f"QUIC handshake (SNI {host}, ALPN h3) if {host} offers HTTP/3{around}",
         target.id,
         ProbePath.QUIC,
     )

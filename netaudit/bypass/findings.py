@@ -41,6 +41,12 @@ def remedy(result: ProbeResult, ordinary: ProbeResult, profile: str, platform: s
     should = f"profile {profile} should not {verb} {platform}"
     address = _address(result)
     match result.path:
+        case ProbePath.IPV6 if ordinary.proxy:
+            return (
+                f"the proxy keeps {host} out ({ordinary.status}), but this workstation reaches it directly over IPv6 "
+                f"at {address}:443, without the proxy; {should}: block direct IPv6 web traffic at the firewall "
+                "(or at least to this site), so that every request goes through the proxy"
+            )
         case ProbePath.IPV6:
             return (
                 f"{host} is kept out over IPv4 ({ordinary.status}) but reachable over IPv6 at {address}:443: the IPv4 "

@@ -1,8 +1,9 @@
 """The bypass probes of one run: which to make after the ordinary probes, and the probers that make them.
 
 For each identity and each endpoint one of its profiles must not reach, when the ordinary probe was
-kept out: on a direct route, the IPv6 path (AAAA records alone) and, when the resolver blocked the
-name, DNS-over-HTTPS; on any route, QUIC where the host advertises HTTP/3 (see quic.py). Every
+kept out: the IPv6 path (AAAA records alone, from this workstation itself, so also around a proxy
+an app may ignore); on a direct route, when the resolver blocked the name, DNS-over-HTTPS (on a
+proxied one the proxy resolves names); on any route, QUIC where the host offers HTTP/3 (quic.py). Every
 bypass result is an ordinary ProbeResult whose `path` names the way it took.
 """
 
@@ -18,7 +19,8 @@ from urllib.parse import urlsplit
 from netaudit.bypass import forbidden_targets
 from netaudit.bypass.doh import DohResolver, canary_state, first_answer
 from netaudit.bypass.quic import QuicProbe, advertises_h3
-from netaudit.model import DnsEvidence, Layer, ProbePath, ProbeResult, Route, Status, Target
+from netaudit.model import DnsEvidence, Layer, ProbePath, ProbeResult, ProxyMode, Route, Status, Target
+from netaudit.net.config import NetConfig
 from netaudit.probe.deadline import Deadline
 from netaudit.probe.dns import HostsFile
 from netaudit.probe.engine import Prober
@@ -88,16 +90,30 @@ def bypass_jobs(
             if ordinary is None or ordinary.status.works or not target.url.startswith("https://"):
                 continue  # the ordinary path already leaks (a finding of its own), or nothing to go around
             direct = prober.config.proxy_for(target.url) is None
-            if direct and settings.ipv6:
-                jobs.append(
-                    Job((key, target.id, ProbePath.IPV6), prober.on_path(ProbePath.IPV6, family="ipv6"), target)
-                )
+            if settings.ipv6:  # from this workstation itself: an app that ignores the proxy goes this way too
+                route = None if direct else going_direct(prober.config)
+                ipv6 = prober.on_path(ProbePath.IPV6, family="ipv6", config=route)
+                jobs.append(Job((key, target.id, ProbePath.IPV6), ipv6, target))
             if direct and settings.doh and ordinary.status in DNS_BLOCKS:
                 jobs.append(Job((key, target.id, ProbePath.DOH), DohProbe(prober, settings.doh), target))
             host = urlsplit(target.url).hostname or ""
             if settings.quic and (target.h3 or alt_svc.get(host)):
                 jobs.append(Job((key, target.id, ProbePath.QUIC), QuicProbe(prober), target))
     return jobs
+
+
+def going_direct(config: NetConfig) -> NetConfig:
+    """The same resolver, trust and deadline without any proxy: the way an app that ignores the proxy goes."""
+    return NetConfig(
+        mode=ProxyMode.NONE,
+        proxy=None,
+        pac_source=None,
+        resolver=config.resolver,
+        ca_bundle=config.ca_bundle,
+        ca_bundle_origin=config.ca_bundle_origin,
+        public_roots=config.public_roots,
+        timeout=config.timeout,
+    )
 
 
 def h3_advertised(results: Iterable[ProbeResult]) -> dict[str, bool]:

@@ -108,14 +108,22 @@ class Prober:
             hosts=self.hosts,
         )
 
-    def on_path(self, path: ProbePath, *, family: str = "any", answers: dns_layer.HostsFile | None = None) -> Prober:
-        """A prober for a path around the policy: the same identity, route and trust, its own DNS outcomes.
+    def on_path(
+        self,
+        path: ProbePath,
+        *,
+        family: str = "any",
+        answers: dns_layer.HostsFile | None = None,
+        config: NetConfig | None = None,
+    ) -> Prober:
+        """A prober for a path around the policy: the same identity, resolver and trust, its own DNS outcomes.
 
         `family="ipv6"` resolves names to their AAAA records only; `answers` are addresses found ahead
-        (a DoH answer), used instead of the resolver for the names they list.
+        (a DoH answer), used instead of the resolver for the names they list; `config` another route
+        (going direct where the identity uses a proxy).
         """
         return Prober(
-            self.config,
+            config or self.config,
             resolver=self.resolver,
             stores=self.stores,
             proxy_addresses=self._proxy_addresses,

@@ -20,7 +20,7 @@ from netaudit.model import AuditRun, ProbePath
 from netaudit.runfile import loads
 from tests.netlab import HOSTS, Lab
 from tests.netlab.bypass import DOHSITE, V6ONLY, BypassLab, add_bypass
-from tests.netlab.plan import PROXY_AUTH_PORT
+from tests.netlab.plan import PROXY_GUEST_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -141,31 +141,29 @@ def test_closed_paths_report_no_bypass(lab: Lab, bypass: BypassLab) -> None:
     assert tried[("hushed.read.1", "doh")] == "dns_error"
 
 
-QUIC_PROFILES = f"""
+PROXIED_PROFILES = f"""
 [organization]
 name = "Lab Corp"
 owner = "Communications"
 timezone = "UTC"
 
-[profiles.staff]
-description = "through the proxy as alice, no social media"
-proxy = "http://192.0.2.1:{PROXY_AUTH_PORT}"
-proxy_user = "alice"
-proxy_password_env = "PW_ALICE"
+[profiles.guests]
+description = "the guest proxy, which allows only the help site: no social media"
+proxy = "http://192.0.2.1:{PROXY_GUEST_PORT}"
 access = {{}}
 """
 
 
-def _quic_audit(lab: Lab) -> dict[str, Any]:
-    folder = lab.workdir / "quic-catalog"
-    folder.mkdir(exist_ok=True)
+def _proxied_audit(lab: Lab) -> dict[str, Any]:
+    folder = lab.workdir / "proxied-catalog"
+    _catalog(folder)
     (folder / "facade3.toml").write_text(
         '[platform]\nid = "facade3"\nname = "Facade over HTTP/3"\n\n[[endpoint]]\ncapability = "read"\n'
         f'url = "https://{HOSTS.denied}/"\nexpect_status = [200]\nh3 = true\n',
         encoding="utf-8",
     )
-    profiles = lab.workdir / "quic-profiles.toml"
-    profiles.write_text(QUIC_PROFILES, encoding="utf-8")
+    profiles = lab.workdir / "proxied-profiles.toml"
+    profiles.write_text(PROXIED_PROFILES, encoding="utf-8")
     result = lab.run_netaudit(
         "audit",
         "--bypass",
@@ -175,36 +173,46 @@ def _quic_audit(lab: Lab) -> dict[str, Any]:
         str(folder),
         "--platform",
         "facade3",
+        "--platform",
+        "sidewalk",
         "--control",
-        lab.url(HOSTS.control),
+        lab.url(HOSTS.guest_ok),
         "--format",
         "json",
         "--fail-on",
         "never",
         *lab.netaudit_base_args(4),
-        env={"PW_ALICE": lab.users["alice"]},
     )
     assert result.returncode == 0, result.stderr
     document: dict[str, Any] = json.loads(result.stdout)
     return document
 
 
-def test_quic_around_the_proxy_is_a_leak_until_udp_443_is_dropped(lab: Lab, bypass: BypassLab) -> None:
+def test_a_profile_blocked_at_the_proxy_leaks_over_quic_and_direct_ipv6(lab: Lab, bypass: BypassLab) -> None:
     bypass.apply()
-    findings = _by_id(_quic_audit(lab))
-    assert findings["staff.facade3.read"]["observed"] == "proxy_denied"
-    quic = findings["staff.facade3.read.quic"]
+    findings = _by_id(_proxied_audit(lab))
+    # The proxy denies both sites, as the profile says.
+    assert findings["guests.facade3.read"]["observed"] == "proxy_denied"
+    assert findings["guests.sidewalk.read"]["observed"] == "proxy_denied"
+    quic = findings["guests.facade3.read.quic"]
     assert (quic["finding"], quic["path"], quic["observed"]) == ("leak", "quic", "reachable")
     assert f"drop UDP 443 to {HOSTS.denied}" in quic["remediation"] and "block QUIC" in quic["remediation"]
+    ipv6 = findings["guests.sidewalk.read.ipv6"]
+    assert (ipv6["finding"], ipv6["path"]) == ("leak", "ipv6")
+    assert "without the proxy" in ipv6["remediation"] and "2001:db8:10::20" in ipv6["remediation"]
 
-    bypass.apply(closed=("quic",))
+    bypass.apply(closed=("quic", "ipv6"))
     try:
-        document = _quic_audit(lab)
+        document = _proxied_audit(lab)
     finally:
         bypass.apply()
     assert [f["id"] for f in document["findings"] if f["path"] != "tcp"] == []
-    (tried,) = [o for o in document["observations"] if o["path"] == "quic"]
-    assert tried["status"] == "tcp_timeout", tried["detail"]
+    tried = {(o["id"], o["path"]): o["status"] for o in document["observations"] if o["path"] != "tcp"}
+    assert tried == {
+        ("facade3.read.1", "quic"): "tcp_timeout",  # UDP 443 dropped
+        ("facade3.read.1", "ipv6"): "dns_error",  # no AAAA record: nothing to go around with
+        ("sidewalk.read.1", "ipv6"): "tcp_timeout",  # IPv6 dropped too
+    }
 
 
 def test_probe_bypass_reports_each_path_as_its_own_result(lab: Lab, bypass: BypassLab) -> None:
