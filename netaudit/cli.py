@@ -390,6 +390,7 @@ Examples:
   netaudit probe --input hosts.txt --proxy http://proxy.corp:3128 --proxy-user audit
   NETAUDIT_PROXY_PASSWORD=... netaudit probe --proxy http://audit@proxy.corp:3128
   netaudit probe --resolver 10.0.0.53 --timeout 5 --concurrency 64
+  netaudit probe --platform whatsapp --bypass --plan   what it would touch, and send nothing
 """
 )
 @click.argument("targets", nargs=-1, metavar="[URL|HOST]...")
@@ -524,6 +525,8 @@ Examples:
   netaudit audit --profiles ./profiles --profile staff --profile guests
   NETAUDIT_PROXY_PASSWORD_STAFF=... netaudit audit --proxy http://proxy.corp:3128
   netaudit audit --format json -o reports/audit.json --fail-on never
+  netaudit audit --plan --bypass --format json     every host, port and protocol, before any packet
+  netaudit audit --bypass                          also try IPv6, DNS-over-HTTPS and QUIC around blocks
 """
 )
 @profiles_option
