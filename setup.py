@@ -46,6 +46,7 @@ setup(
         "pyspnego>=0.10",
         "ahocorasick-rs>=0.22",  # one pass over a page for a thousand block-page fingerprints
         "tzdata",  # time-zone data where the system has none (Windows, slim images)
+        "prometheus_client>=0.17",  # --pushgateway
         "jinja2>=3.1",  # the HTML report (autoescaped templates)
         "aioquic>=1.0",  # the QUIC handshake of --bypass
     ],
@@ -56,6 +57,7 @@ setup(
             "responses>=0.25",
             "trustme>=1.1",
             "hypothesis>=6.100",
+            "croniter>=2.0",
             "ruff>=0.6",
             "mypy>=1.10",
             "types-requests",

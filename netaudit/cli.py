@@ -6,6 +6,7 @@ This is the only module that knows click, prints, or exits.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import signal
@@ -63,6 +64,133 @@ def reports_errors(command: F) -> F:
             raise CliError(problems[-1], int(exc.exit_code)) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+class ConfiguredCommand(click.Command):
+    """A command whose defaults come from the config file (config.py): command line and environment win.
+
+    The file is found before the options are parsed (`--config`, NETAUDIT_CONFIG, ./netaudit.toml),
+    and its settings become click's default map, so each option's source stays known (`config show`).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from netaudit.config import CONFIG_ENV, PARAMETERS, load_config, locate
+
+        path, found_by = locate(_config_argument(args), os.environ.get(CONFIG_ENV) or None, Path.cwd())
+        try:
+            config = load_config(path, found_by)
+        except NetauditError as exc:
+            if any(arg in ("-h", "--help") for arg in args):
+                return super().parse_args(ctx, args)
+            problems = [str(line) for line in getattr(exc, "problems", None) or [str(exc)]]
+            for line in problems[:-1]:
+                click.echo(f"netaudit: error: {line}", err=True)
+            raise CliError(problems[-1], int(exc.exit_code)) from exc
+        ctx.meta[CONFIG_META] = config
+        names = {param.name for param in self.params}
+        defaults = config.defaults_for({name: key for name, key in PARAMETERS.items() if name in names})
+        for param in self.params:  # a form another command offers (format = "html" for probe) is not this one's
+            choice = param.type if isinstance(param.type, click.Choice) else None
+            if choice is not None and param.name in defaults and str(defaults[param.name]) not in choice.choices:
+                del defaults[param.name]
+        ctx.default_map = {**(ctx.default_map or {}), **_click_values(defaults)}
+        return super().parse_args(ctx, args)
+
+
+CONFIG_META = "netaudit.config"
+
+
+def _config_argument(args: Sequence[str]) -> Path | None:
+    """The value of `--config` among the raw arguments (before click parses them), if any."""
+    for n, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--config" and n + 1 < len(args):
+            return Path(args[n + 1])
+        if arg.startswith("--config="):
+            return Path(arg.split("=", 1)[1])
+    return None
+
+
+def _click_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: [str(v) for v in value] if isinstance(value, list) else value for name, value in values.items()}
+
+
+def config_option(command: F) -> F:
+    return click.option(
+        "--config",
+        "config_file",
+        metavar="FILE",
+        type=click.Path(dir_okay=False, path_type=Path),
+        expose_value=False,
+        help="Read defaults from this config file (else NETAUDIT_CONFIG, else ./netaudit.toml if there is one); "
+        "options and environment variables win over it.",
+    )(command)
+
+
+def unattended_options(command: F) -> F:
+    """The options of an unattended run that `audit` takes and `schedule` writes into the job it prints."""
+    options = [
+        click.option(
+            "--site",
+            metavar="NAME",
+            default="",
+            envvar="NETAUDIT_SITE",
+            show_envvar=True,
+            help="Label the run with this vantage point (office, VLAN, guest Wi-Fi): every form shows it, "
+            "saved names carry it, retention and drift compare runs of the same site.",
+        ),
+        click.option(
+            "--keep",
+            type=click.IntRange(min=1),
+            envvar="NETAUDIT_KEEP",
+            show_envvar=True,
+            help="With --save: keep only the newest N saved runs of this site (the newest is never deleted).",
+        ),
+        click.option(
+            "--keep-days",
+            type=click.FloatRange(min=0, min_open=True),
+            envvar="NETAUDIT_KEEP_DAYS",
+            show_envvar=True,
+            help="With --save: delete saved runs of this site older than D days before the newest.",
+        ),
+        click.option(
+            "--alert-on",
+            type=click.Choice(["change", "gap", "never"]),
+            envvar="NETAUDIT_ALERT_ON",
+            show_envvar=True,
+            help="With --save: exit 1 and print a short message (fit for cron mail) when... change: a finding "
+            "changed since the site's previous run; gap: the run has a gap, leak or degraded finding; "
+            "never: only errors. Replaces --fail-on.",
+        ),
+        click.option(
+            "--prometheus-textfile",
+            metavar="PATH",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="NETAUDIT_PROMETHEUS_TEXTFILE",
+            show_envvar=True,
+            help="Also write the Prometheus form here, atomically, for node_exporter's textfile collector "
+            "(a *.prom file in its --collector.textfile.directory).",
+        ),
+        click.option(
+            "--pushgateway",
+            metavar="URL",
+            envvar="NETAUDIT_PUSHGATEWAY",
+            show_envvar=True,
+            help="Also push the Prometheus form to this Pushgateway (job netaudit, grouped by site and instance).",
+        ),
+        click.option(
+            "--quiet",
+            is_flag=True,
+            envvar="NETAUDIT_QUIET",
+            show_envvar=True,
+            help="Nothing on standard output unless there is something to act on (then a short message, "
+            "fit for cron mail); -o and --save still write their files.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 class _PathList(click.Path):
@@ -382,6 +510,7 @@ def cli() -> None:
 
 
 @cli.command(
+    cls=ConfiguredCommand,
     epilog="""\b
 Examples:
   netaudit probe
@@ -394,6 +523,7 @@ Examples:
 """
 )
 @click.argument("targets", nargs=-1, metavar="[URL|HOST]...")
+@config_option
 @click.option(
     "--input",
     "input_file",
@@ -485,12 +615,14 @@ def catalog() -> None:
 
 @catalog.command(
     "list",
+    cls=ConfiguredCommand,
     epilog="""\b
 Examples:
   netaudit catalog list
   netaudit catalog list --catalog ./my-checks --format json
 """,
 )
+@config_option
 @catalog_option
 @output_options(render.CATALOG)
 @reports_errors
@@ -502,12 +634,14 @@ def catalog_list(catalog_dirs: tuple[Path, ...], fmt: str, output: Path | None) 
 
 @catalog.command(
     "show",
+    cls=ConfiguredCommand,
     epilog="""\b
 Examples:
   netaudit catalog show linkedin
   netaudit catalog show twitter --format json
 """,
 )
+@config_option
 @click.argument("platform")
 @catalog_option
 @output_options(render.PLATFORM)
@@ -519,6 +653,7 @@ def catalog_show(platform: str, catalog_dirs: tuple[Path, ...], fmt: str, output
 
 
 @cli.command(
+    cls=ConfiguredCommand,
     epilog="""\b
 Examples:
   netaudit audit
@@ -529,6 +664,7 @@ Examples:
   netaudit audit --bypass                          also try IPv6, DNS-over-HTTPS and QUIC around blocks
 """
 )
+@config_option
 @profiles_option
 @click.option("--profile", "profile_names", multiple=True, metavar="NAME", help="Audit only this profile (repeatable).")
 @click.option("--platform", "platforms", multiple=True, metavar="ID", help="Audit only this platform (repeatable).")
@@ -536,6 +672,7 @@ Examples:
 @network_options
 @bypass_options
 @output_options(render.AUDIT)
+@unattended_options
 @click.option(
     "--control",
     metavar="URL",
@@ -599,6 +736,7 @@ def audit(
     from netaudit.audit import control_target, plan_audit, run_audit
     from netaudit.identity import environment_passwords
 
+    unattended = _unattended(network, save, output_dir)
     sites = _load_catalog(catalog_dirs)
     policy = _load_policy(profile_paths, sites)
     audited = sites.only(platforms) if platforms else sites
@@ -623,13 +761,15 @@ def audit(
         return
     on_result, finish = _progress_sink(len(plan.jobs))
     try:
-        run = run_audit(plan, concurrency=concurrency, on_result=on_result, host=socket.gethostname())
+        run = run_audit(
+            plan, concurrency=concurrency, on_result=on_result, host=socket.gethostname(), site=unattended.site
+        )
     finally:
         finish()
-    if save:
-        _save_run(run, fmt, output_dir)
-    if not save or output is not None or fmt == Format.TABLE:
+    saved = _save_run(run, fmt, output_dir, unattended.store) if unattended.store else None
+    if (not save or output is not None or fmt == Format.TABLE) and not (unattended.quiet and output is None):
         _emit(_render_audit(fmt, run, output), output)
+    _publish_metrics(run, unattended)
     cut_off = [route for route in run.routes if route.control_failed]
     if cut_off:
         first = cut_off[0]
@@ -640,8 +780,7 @@ def audit(
             f"the findings of {', '.join(route.profile for route in cut_off)} are unknown",
             ExitCode.ENVIRONMENT,
         )
-    if FailOn(fail_on).fails(run):
-        sys.exit(ExitCode.FINDINGS)
+    _finish_unattended(run, saved, unattended, FailOn(fail_on))
 
 
 @cli.group()
@@ -651,12 +790,14 @@ def profiles() -> None:
 
 @profiles.command(
     "list",
+    cls=ConfiguredCommand,
     epilog="""\b
 Examples:
   netaudit profiles list
   netaudit profiles list --profiles ./profiles --format json
 """,
 )
+@config_option
 @profiles_option
 @catalog_option
 @output_options(render.PROFILES)
@@ -672,12 +813,14 @@ def profiles_list(
 
 @profiles.command(
     "show",
+    cls=ConfiguredCommand,
     epilog="""\b
 Examples:
   netaudit profiles show staff
   netaudit profiles show marketing --profiles ./profiles --format json
 """,
 )
+@config_option
 @click.argument("name")
 @profiles_option
 @catalog_option
@@ -699,6 +842,7 @@ def profiles_show(
 
 @profiles.command(
     "validate",
+    cls=ConfiguredCommand,
     epilog="""\b
 Examples:
   netaudit profiles validate
@@ -706,6 +850,7 @@ Examples:
   netaudit profiles validate --profiles ./profiles
 """,
 )
+@config_option
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @profiles_option
 @catalog_option
@@ -726,6 +871,363 @@ def profiles_validate(paths: tuple[Path, ...], profile_paths: tuple[Path, ...], 
     policy = load_policy(chosen, sites.names())
     names = ", ".join(policy.profiles)
     _emit(f"ok: {len(policy.profiles)} profiles ({names}) of {policy.organization.name}\n", None)
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Show the settings netaudit runs with: config file, environment and defaults."""
+
+
+@config_group.command(
+    "show",
+    cls=ConfiguredCommand,
+    epilog="""\b
+Examples:
+  netaudit config show
+  netaudit config show --config /etc/netaudit/netaudit.toml
+  NETAUDIT_SITE=leeds netaudit config show
+""",
+)
+@config_option
+@reports_errors
+def config_show() -> None:
+    """Print the effective settings of `netaudit audit`, each with where it came from.
+
+    Sources: the command line, an environment variable (named), the config file (FILE:LINE) or the
+    default. Passwords are never shown: only whether the variables that hold them are set.
+    """
+    from netaudit.config import CONFIG_ENV
+
+    ctx = click.get_current_context()
+    config = ctx.meta[CONFIG_META]
+    args = ["--config", str(config.path)] if config.found_by == "--config" else []
+    audit_ctx = audit.make_context("audit", args, parent=ctx, resilient_parsing=True)
+    shown = "none" if config.path is None else f"{config.path} (from {config.found_by})"
+    click.echo(f"config file: {shown}")
+    if config.path is None:
+        click.echo(f"  (looked for --config, {CONFIG_ENV}, ./netaudit.toml)")
+    click.echo(_settings_table(_effective_settings(audit_ctx, config)))
+    for variable, is_set in _password_variables(audit_ctx.params):
+        click.echo(f"password variable {variable}: {'set' if is_set else 'not set'}")
+
+
+def _effective_settings(ctx: click.Context, config: Any) -> list[tuple[str, str, str]]:
+    """(option, value shown, where it came from) for each option of the command in `ctx`."""
+    from click.core import ParameterSource
+
+    from netaudit.config import PARAMETERS
+
+    rows = []
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or param.name is None or not param.expose_value:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if source is ParameterSource.COMMANDLINE:
+            where = "command line"
+        elif source is ParameterSource.ENVIRONMENT:
+            where = f"environment {param.envvar}"
+        elif source is ParameterSource.DEFAULT_MAP and PARAMETERS.get(param.name, "") in config.settings:
+            where = f"config {config.where(PARAMETERS[param.name])}"
+        else:
+            where = "default"
+        rows.append((max(param.opts, key=len), _shown(ctx.params.get(param.name)), where))
+    return rows
+
+
+def _shown(value: Any) -> str:
+    from netaudit.secrets import mask_url
+
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_shown(item) for item in value)
+    text = str(value)
+    return mask_url(text) if "@" in text else text
+
+
+def _settings_table(rows: Sequence[tuple[str, str, str]]) -> str:
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=["setting", "value", "from"], tablefmt="simple")
+
+
+def _password_variables(params: dict[str, Any]) -> list[tuple[str, bool]]:
+    """The variables the passwords of this run would come from, and whether each is set (never its value)."""
+    from netaudit.schedule import password_variables
+
+    try:
+        sites = _load_catalog(params.get("catalog_dirs") or ())
+        policy = _load_policy(params.get("profile_paths") or (), sites)
+    except NetauditError:
+        policy = None
+    wants_user = bool(params.get("proxy_user")) or "@" in (params.get("proxy") or "")
+    return [(name, name in os.environ) for name in password_variables(policy, wants_user)]
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  netaudit merge leeds/latest.json york/latest.json paris/latest.json
+  netaudit merge reports/*/*.json --format json -o merged.json
+
+Runs of the same site: the newest one stands for the site; all of them together show
+which sides of the firewall-enforced hours were seen.
+""",
+)
+@click.argument(
+    "run_files", nargs=-1, required=True, metavar="RUN.json...", type=click.Path(dir_okay=False, path_type=Path)
+)
+@output_options(render.MERGE)
+@reports_errors
+def merge(run_files: tuple[Path, ...], fmt: str, output: Path | None) -> None:
+    """Combine the saved runs of several sites (offices, VLANs, guest networks) into one report.
+
+    The matrices gain a site column each; the summary says where each profile is ready and where
+    not; for each window the firewall enforces, which side each site has verified and when.
+    Different organisations, catalog versions or profile texts are named at the top, not mixed.
+    """
+    from netaudit.merge import merge_runs
+    from netaudit.runfile import load_audit
+
+    merged = merge_runs([(str(path), load_audit(path)) for path in run_files])
+    _emit(render.MERGE.render(fmt, merged), output)
+    for conflict in merged.conflicts:
+        click.echo(f"netaudit: warning: {conflict.describe()}", err=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Unattended:
+    """The options of an unattended audit (unattended_options), checked, and the store a saving run holds locked."""
+
+    site: str
+    quiet: bool
+    alert_on: str | None
+    prometheus_textfile: Path | None
+    pushgateway: str | None
+    store: Any
+
+
+def _unattended(options: dict[str, Any], save: bool, output_dir: Path) -> _Unattended:
+    """Take the unattended options out of `options`; with --save, lock the output folder for the whole run.
+
+    The lock is released when the command ends (click closes the context), however it ends.
+    """
+    from netaudit.retention import Retention
+    from netaudit.runnames import check_site
+    from netaudit.store import RunStore
+
+    site = check_site(options.pop("site") or "")
+    keep, keep_days, alert_on = options.pop("keep"), options.pop("keep_days"), options.pop("alert_on")
+    unattended = _Unattended(
+        site=site,
+        quiet=options.pop("quiet"),
+        alert_on=alert_on,
+        prometheus_textfile=options.pop("prometheus_textfile"),
+        pushgateway=options.pop("pushgateway"),
+        store=RunStore(output_dir, Retention(keep, keep_days)) if save else None,
+    )
+    if not save and (keep is not None or keep_days is not None or alert_on == "change"):
+        given = "--keep" if keep is not None else "--keep-days" if keep_days is not None else "--alert-on change"
+        raise InputError(f"{given} works on saved runs: add --save (and --output-dir DIR)")
+    if unattended.store is not None:
+        click.get_current_context().with_resource(unattended.store.lock())
+    return unattended
+
+
+def _publish_metrics(run: Any, unattended: _Unattended) -> None:
+    """The Prometheus form to node_exporter's textfile and/or a Pushgateway, when asked."""
+    if unattended.prometheus_textfile is None and not unattended.pushgateway:
+        return
+    from netaudit.metrics_push import push, write_textfile
+
+    text = render.AUDIT.render(Format.PROMETHEUS, run)
+    if unattended.prometheus_textfile is not None:
+        write_textfile(unattended.prometheus_textfile, text)
+    if unattended.pushgateway:
+        push(unattended.pushgateway, text, site=run.site, instance=run.host or socket.gethostname())
+
+
+def _finish_unattended(run: Any, saved: Any, unattended: _Unattended, fail_on: FailOn) -> None:
+    """Exit 1 when the run needs someone: by --alert-on (with its message) or else by --fail-on."""
+    from netaudit.drift import AlertOn, Drift, alert, drift
+
+    if unattended.alert_on is None:
+        if fail_on.fails(run):
+            if unattended.quiet:
+                click.echo(alert(AlertOn.GAP, run, Drift((), False)) or _not_ready_line(run), nl=False)
+            sys.exit(ExitCode.FINDINGS)
+        return
+    alert_on = AlertOn(unattended.alert_on)
+    found = Drift((), False)
+    if alert_on is AlertOn.CHANGE and saved is not None:
+        found = drift(run, _earlier_runs(unattended.store, saved))
+    message = alert(alert_on, run, found, str(saved.path) if saved is not None else "")
+    if message:
+        click.echo(message, nl=False)
+        sys.exit(ExitCode.FINDINGS)
+
+
+def _not_ready_line(run: Any) -> str:
+    names = [p.profile for p in run.readiness.profiles if not p.ready]
+    where = run.site or run.host or "this vantage point"
+    return f"netaudit: {where}: not ready: {', '.join(names)}\n"
+
+
+def _earlier_runs(store: Any, saved: Any, limit: int = 30) -> list[tuple[str, Any]]:
+    """The site's runs saved before this one (label, run), oldest first; unreadable ones are skipped."""
+    from netaudit.runfile import load_audit
+
+    earlier = [path for path in store.runs_of(saved.site) if path != saved.path][-limit:]
+    loaded = []
+    for path in earlier:
+        try:
+            loaded.append((path.stem, load_audit(path)))
+        except NetauditError:
+            continue
+    return loaded
+
+
+@cli.command(
+    cls=ConfiguredCommand,
+    epilog="""\b
+Examples:
+  netaudit schedule --site leeds --keep 30 --alert-on change
+  netaudit schedule --every hourly --config /etc/netaudit/netaudit.toml
+  netaudit schedule --every "30 6 * * 1-5" --systemd
+""",
+)
+@click.option(
+    "--every",
+    default="daily",
+    show_default=True,
+    help="hourly, daily, weekly or five cron fields in quotes ('30 6 * * 1-5').",
+)
+@click.option("--systemd", is_flag=True, help="Print systemd service and timer pairs instead of crontab lines.")
+@click.option(
+    "--env-file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file (NAME=value lines, readable only by the job's user) the job reads the password variables from. "
+    "Default: netaudit.env in the working folder.",
+)
+@click.option("--no-windows", is_flag=True, help="Leave out the runs on both sides of firewall-enforced hours.")
+@config_option
+@profiles_option
+@catalog_option
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="NETAUDIT_OUTPUT_DIR",
+    show_envvar=True,
+    help="Where the job saves its runs (default: the audit's, reports/ in the working folder).",
+)
+@unattended_options
+@reports_errors
+def schedule(every: str, systemd: bool, env_file: Path | None, no_windows: bool, **settings: Any) -> None:
+    """Print a ready crontab line (or systemd units) that audits unattended: save, label, prune, alert.
+
+    The job runs `netaudit audit --save --quiet` with this command's --site, --keep, --keep-days,
+    --alert-on and Prometheus options, from the working folder, reading the proxy passwords'
+    variables (listed by name, never by value) from --env-file. For profiles whose hours the
+    firewall enforces it adds one run inside and one outside each window, on the organisation's
+    clock, so the open and the closed side are both verified.
+    """
+    from zoneinfo import ZoneInfo
+
+    from netaudit.schedule import Job, crontab, password_variables, systemd_units
+    from netaudit.windows import plan_sides
+
+    ctx = click.get_current_context()
+    config = ctx.meta[CONFIG_META]
+    workdir = Path.cwd()
+    argv = [*_netaudit_argv(), "audit"]
+    if config.path is not None:
+        argv += ["--config", str(config.path.absolute())]
+    argv += ["--save", "--quiet"]
+    argv += _explicit_arguments(ctx, settings, skip={"quiet"})
+    audit_args = ["--config", str(config.path)] if config.path is not None else []
+    audit_ctx = audit.make_context("audit", audit_args, parent=ctx, resilient_parsing=True)
+    argv += _explicit_arguments(audit_ctx, audit_ctx.params, skip=set(settings) | {"save", "quiet", "fmt", "output"})
+    sites = _load_catalog(settings["catalog_dirs"])
+    policy = _load_policy(settings["profile_paths"], sites)
+    wants_user = bool(audit_ctx.params.get("proxy_user")) or "@" in (audit_ctx.params.get("proxy") or "")
+    job = Job(
+        argv=tuple(argv),
+        workdir=workdir,
+        env_file=(env_file or workdir / "netaudit.env").absolute(),
+        variables=password_variables(policy, wants_user),
+        name=f"netaudit-{settings['site']}" if settings["site"] else "netaudit",
+    )
+    sides = [] if no_windows else plan_sides(policy)
+    zone = policy.organization.timezone
+    if systemd:
+        for name, text in systemd_units(job, every, sides, zone=zone).items():
+            click.echo(f"# --- {name} ---\n{text}")
+        return
+    click.echo(
+        crontab(job, every, sides, org_zone=ZoneInfo(zone), host_zone=_host_zone(), now=datetime.now(UTC)), nl=False
+    )
+
+
+def _netaudit_argv() -> list[str]:
+    """How a job calls this netaudit: the installed script, else this Python with -m netaudit."""
+    import shutil
+
+    running = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if running is not None and running.name == "netaudit" and running.is_file():
+        return [str(running.absolute())]
+    if running is not None and running.name == "__main__.py":  # python -m netaudit: the same interpreter
+        return [sys.executable, "-m", "netaudit"]
+    found = shutil.which("netaudit")
+    return [str(Path(found).absolute())] if found else [sys.executable, "-m", "netaudit"]
+
+
+def _explicit_arguments(ctx: click.Context, values: dict[str, Any], skip: set[str] | None = None) -> list[str]:
+    """The options set on the command line or in the environment, as arguments (the config file gives the rest)."""
+    from click.core import ParameterSource
+
+    from netaudit.secrets import mask_url
+
+    args: list[str] = []
+    for param in ctx.command.params:
+        name = param.name
+        if not isinstance(param, click.Option) or name is None or name not in values or name in (skip or set()):
+            continue
+        if ctx.get_parameter_source(name) not in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+            continue
+        value, flag = values[name], max(param.opts, key=len)
+        if param.is_flag:
+            args += [flag] if value else []
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                args += [flag, str(Path(item).absolute()) if isinstance(item, Path) else str(item)]
+        elif value not in (None, ""):
+            if isinstance(value, str) and mask_url(value) != value:
+                raise InputError(
+                    f"{flag} {mask_url(value)} carries a password, which a printed job would show: give the "
+                    f"user only, and the password in the job's --env-file ({PASSWORD_ENV}=...)"
+                )
+            args += [flag, str(value.absolute()) if isinstance(value, Path) else str(value)]
+    return args
+
+
+def _host_zone() -> Any:
+    """This host's timezone as an IANA zone (TZ, else /etc/localtime's target, else /etc/timezone), else UTC."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    localtime = Path("/etc/localtime")
+    if localtime.is_symlink():
+        candidates.append(str(localtime.resolve()).partition("zoneinfo/")[2])
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    for name in candidates:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
 
 
 @cli.command(
@@ -775,7 +1277,7 @@ def _render_audit(fmt: str, run: Any, output: Path | None) -> str:
     return render.AUDIT.render(fmt, run, colour=_wants_colour(output))
 
 
-def _save_run(run: Any, fmt: str, folder: Path) -> None:
+def _save_run(run: Any, fmt: str, folder: Path, store: Any = None) -> Any:
     """Keep the run's JSON and its chosen form under a dated name (store.py); say where on a terminal."""
     from netaudit.render.formats import SUFFIXES
     from netaudit.runfile import dump
@@ -783,10 +1285,13 @@ def _save_run(run: Any, fmt: str, folder: Path) -> None:
 
     forms = {} if fmt in (Format.TABLE, Format.JSON) else {SUFFIXES[Format(fmt)]: render.AUDIT.render(fmt, run)}
     when = datetime.fromisoformat(run.started_at) if run.started_at else datetime.now(UTC)
-    saved = RunStore(folder).save(dump(run), when, forms)
+    saved = (store or RunStore(folder)).save(dump(run), when, forms, site=run.site)
     if sys.stderr.isatty():
         shown = ", ".join(str(path) for path in (saved.path, *saved.forms.values()))
         click.echo(f"saved {shown}", err=True)
+        if saved.pruned:
+            click.echo(f"deleted {len(saved.pruned)} older run(s) of this site (retention)", err=True)
+    return saved
 
 
 @cli.command(

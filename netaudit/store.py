@@ -8,9 +8,12 @@ the old file or the new one, never a part of one, even when netaudit is killed m
   replace a file. A new file gets the mode the umask gives (0644 under
   umask 022, like any file a shell redirect creates); an existing file keeps its mode, and its owner
   and group as far as the writer may set them.
-- `RunStore(folder).save(run_text, when, forms)`: keep a run under a dated name that is never
-  reused (``2026-11-30T101500Z.json``, then ``2026-11-30T101500Z-2.json``), with its other forms
-  beside it (``2026-11-30T101500Z.html``), and point ``latest.json`` at the newest.
+- `RunStore(folder).save(run_text, when, forms, site=...)`: keep a run under a dated name that is
+  never reused (``2026-11-30T101500Z.json``, then ``2026-11-30T101500Z-2.json``; with a site,
+  ``leeds_2026-11-30T101500Z.json``), with its other forms beside it (``2026-11-30T101500Z.html``),
+  point ``latest.json`` (and ``latest-SITE.json``) at the newest, and prune by `Retention`.
+- One run at a time per folder: `RunStore.lock` (folderlock.py) is held by a whole audit, and
+  by each save.
 
 A temporary file is locked (flock) while its writer lives. One left behind by a killed writer is
 hidden (``.NAME.XXXXXXXX.partial``) and is removed by the next write to the same place, once its
@@ -29,13 +32,25 @@ import stat
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from netaudit.errors import EnvironmentProblem, InputError
+from netaudit.folderlock import FolderLock
+from netaudit.retention import Retention, is_netaudit_run
+from netaudit.runnames import check_site, dated_stem, parse_run_name, run_stem
 
-__all__ = ["LATEST", "RunStore", "SavedRun", "atomic_file", "dated_stem", "write_atomic"]
+__all__ = [
+    "LATEST",
+    "RunStore",
+    "SavedRun",
+    "atomic_file",
+    "check_site",
+    "dated_stem",
+    "run_stem",
+    "write_atomic",
+]
 
 LATEST = "latest.json"
 """The copy of the newest saved run, replaced atomically at each save."""
@@ -207,40 +222,43 @@ def _sync_folder(folder: Path) -> None:
 # --- Saved runs --------------------------------------------------------------------------------
 
 
-def dated_stem(when: datetime) -> str:
-    """The name of a run started at `when`, in UTC: ``2026-11-30T101500Z`` (sorts by time, no ':')."""
-    if when.tzinfo is None:
-        raise ValueError("a saved run's time must be timezone-aware")
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H%M%SZ")
-
-
 @dataclass(frozen=True)
 class SavedRun:
-    """Where one save put a run: its JSON file and its other forms, by extension."""
+    """Where one save put a run: its JSON file and its other forms, by extension; what retention deleted."""
 
     path: Path
     forms: Mapping[str, Path]
     latest: Path
+    site: str = ""
+    previous: Path | None = None
+    """The run of the same site saved before this one (what drift compares with), if any is left."""
+    pruned: tuple[Path, ...] = ()
 
 
 class RunStore:
     """A folder of saved runs (e.g. ``reports/``): dated JSON files, never overwritten, and ``latest.json``.
 
-    One save happens in three steps, each with its own place, so that what the scheduling work
-    adds has a home: `_locked` (one save at a time in a folder, for cron runs that overlap), the
-    dated name claimed with a hard link (never over an existing file), `latest.json` replaced
-    atomically, and `_retain` (which old runs to delete).
+    One save: the folder's lock (`_locked`; an audit holds `lock` for its whole run, so a cron run
+    that overlaps the previous one stops at once), the dated name claimed with a hard link (never
+    over an existing file), ``latest.json`` replaced atomically, then `_retain` deletes what the
+    retention names among the same site's runs.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, retention: Retention | None = None) -> None:
         self.folder = Path(folder)
+        self.retention = retention or Retention()
+        self.lock = FolderLock(self.folder)
 
-    def save(self, run_text: str, when: datetime, forms: Mapping[str, str] | None = None) -> SavedRun:
+    def save(
+        self, run_text: str, when: datetime, forms: Mapping[str, str] | None = None, *, site: str = ""
+    ) -> SavedRun:
         """Save the run's JSON under a new dated name, its other forms (extension -> text) beside it.
 
-        EnvironmentProblem when the folder cannot be written; nothing earlier is ever replaced
-        except ``latest.json``.
+        EnvironmentProblem when the folder cannot be written, FolderBusy when another run holds its
+        lock; nothing earlier is ever replaced except ``latest.json`` (and ``latest-SITE.json``),
+        and only runs of the same site that retention names are deleted.
         """
+        check_site(site)
         extra = dict(forms or {})
         for extension in extra:
             if extension in ("json", "partial") or not _FORM.fullmatch(extension):
@@ -248,32 +266,76 @@ class RunStore:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with self._locked():
-                stem = self._claim(run_text.encode("utf-8"), dated_stem(when), list(extra))
+                stem = self._claim(run_text.encode("utf-8"), run_stem(when, site), list(extra))
                 paths = {ext: self._publish(f"{stem}.{ext}", text.encode("utf-8")) for ext, text in extra.items()}
                 latest = self.folder / LATEST
                 write_atomic(latest, run_text)
-                self._retain()
+                if site:
+                    write_atomic(self.folder / f"latest-{site}.json", run_text)
+                pruned = self._retain(site)
+                mine = [path for path in self.runs_of(site) if path.stem != stem]
         except OSError as exc:
             raise EnvironmentProblem(f"cannot save the run in {self.folder}: {exc.strerror or exc}") from exc
-        return SavedRun(path=self.folder / f"{stem}.json", forms=paths, latest=latest)
+        path = self.folder / f"{stem}.json"
+        earlier = [run for run in mine if _run_order(run) < _run_order(path)]
+        return SavedRun(
+            path=path,
+            forms=paths,
+            latest=latest,
+            site=site,
+            previous=earlier[-1] if earlier else None,
+            pruned=tuple(pruned),
+        )
+
+    def runs_of(self, site: str = "") -> list[Path]:
+        """The saved runs of one site ("" for runs without a site), oldest first, by their names' times."""
+        found = []
+        for path in self.folder.glob("*.json"):
+            parsed = parse_run_name(path.stem)
+            if parsed is not None and parsed[0] == site and path.is_file():
+                found.append(path)
+        return sorted(found, key=_run_order)
 
     def runs(self) -> list[Path]:
         """The saved runs' JSON files, oldest first (by name, which is by time, then by suffix)."""
         found = [
             path
             for path in self.folder.glob("*.json")
-            if path.name != LATEST and not path.name.startswith(".") and path.is_file()
+            if path.name != LATEST
+            and not path.name.startswith((".", "latest-"))
+            and path.is_file()
         ]
         return sorted(found, key=_run_order)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        """One save at a time in this folder. Not yet needed (names are claimed atomically anyway);
-        the scheduling work takes an flock on ``.lock`` here, so overlapping cron runs queue."""
-        yield
+        """One save at a time in this folder: the folder's lock, already held when a whole run holds it."""
+        with self.lock():
+            yield
 
-    def _retain(self) -> None:
-        """Delete runs older than the retention the scheduling work will add; today every run is kept."""
+    def _retain(self, site: str) -> list[Path]:
+        """Delete the runs of `site` that retention names (never the newest, never a file netaudit did not write).
+
+        A run goes with its forms (the files beside it with its stem); the deleted JSON files are returned.
+        """
+        if not self.retention.active:
+            return []
+        candidates = []
+        for path in self.runs_of(site):
+            parsed = parse_run_name(path.stem)
+            if parsed is not None and is_netaudit_run(path, site):
+                candidates.append((path, parsed[1]))
+        deleted = []
+        for path in self.retention.doomed(candidates):
+            for form in self.folder.glob(f"{_glob_escape(path.stem)}.*"):
+                extension = form.name[len(path.stem) + 1 :]
+                if extension != "json" and _FORM.fullmatch(extension) and form.is_file() and not form.is_symlink():
+                    form.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
+            deleted.append(path)
+        if deleted:
+            _sync_folder(self.folder)
+        return deleted
 
     def _claim(self, data: bytes, base: str, extensions: list[str]) -> str:
         """The first free stem (``base``, ``base-2``, ...) with no form taken, claimed by linking its JSON."""
@@ -300,6 +362,9 @@ class RunStore:
 
 def _run_order(path: Path) -> tuple[str, int]:
     """``2026-11-30T101500Z.json`` before ``2026-11-30T101500Z-2.json`` (a plain sort puts '-' before '.')."""
+    parsed = parse_run_name(path.stem)
+    if parsed is not None:
+        return (f"{parsed[0]}_{dated_stem(parsed[1])}", parsed[2])
     found = _SUFFIXED.fullmatch(path.stem)
     return (found[1], int(found[2])) if found else (path.stem, 1)
 

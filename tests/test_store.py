@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from netaudit.errors import EnvironmentProblem, InputError
+from netaudit.folderlock import LOCK_NAME
 from netaudit.store import LATEST, RunStore, dated_stem, write_atomic
 
 WHEN = datetime(2026, 11, 30, 10, 15, 0, tzinfo=UTC)
@@ -111,7 +112,7 @@ def test_saves_are_dated_never_overwritten_and_latest_follows(tmp_path: Path, um
     assert (tmp_path / "reports" / LATEST).read_text() == '{"run": 3}\n'
     assert store.runs() == [first.path, second.path, third.path]
     assert all(_mode(path) == 0o644 for path in (tmp_path / "reports").iterdir())
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir() if p.name.startswith(".")) == []
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir() if p.name.startswith(".")) == [LOCK_NAME]
 
 
 def test_a_name_taken_by_another_form_is_skipped(tmp_path: Path) -> None:
@@ -195,10 +196,10 @@ def test_a_run_killed_while_saving_damages_nothing(tmp_path: Path, point: str) -
 
     # Every file a reader would open is as it was: earlier runs, their forms, latest.json.
     visible = {name: data for name, data in _snapshot(folder).items() if not name.startswith(".")}
-    assert visible == before
+    assert visible == {name: data for name, data in before.items() if not name.startswith(".")}
     assert store.runs() == [earlier.path]
     # What the killed writer left is one hidden temporary file, never under a run's name.
-    (leftover,) = [path for path in folder.iterdir() if path.name.startswith(".")]
+    (leftover,) = [path for path in folder.iterdir() if path.name.startswith(".") and path.name != LOCK_NAME]
     assert leftover.name.startswith(".2026-11-30T110000Z.json.") and leftover.name.endswith(".partial")
 
     # The next save of that name removes it (its writer's lock is gone) once it is not brand new.

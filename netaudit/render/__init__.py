@@ -19,6 +19,7 @@ from netaudit.render.formats import Format
 
 if TYPE_CHECKING:
     from netaudit.diff import RunDiff
+    from netaudit.merge import Merged
     from netaudit.model import AuditRun, Platform, PolicySet, ProbeRun
 
 S = TypeVar("S")
@@ -33,6 +34,7 @@ class DocumentKind(enum.StrEnum):
     AUDIT = "audit"
     PROFILES = "profiles"
     PROFILE = "profile"
+    MERGE = "merge"
     DIFF = "diff"
 
 
@@ -118,6 +120,15 @@ PROFILE: Kind[PolicyListing] = Kind(
     {Format.TABLE: "netaudit.render.profiles_table:render_profile", Format.JSON: f"{_JSON}:render_profiles"},
 )
 
+MERGE: Kind[Merged] = Kind(
+    DocumentKind.MERGE,
+    {
+        Format.TABLE: "netaudit.render.merge_table:render_merged",
+        Format.JSON: "netaudit.render.merge_json:render_merged",
+        Format.MARKDOWN: "netaudit.render.merge_markdown:render_merged",
+        Format.HTML: "netaudit.render.merge_html:render_merged",
+    },
+)
 DIFF: Kind[RunDiff] = Kind(
     DocumentKind.DIFF,
     {
@@ -128,6 +139,6 @@ DIFF: Kind[RunDiff] = Kind(
 )
 
 REGISTRY: Mapping[DocumentKind, Kind[Any]] = {
-    kind.kind: kind for kind in (PROBE, CATALOG, PLATFORM, AUDIT, PROFILES, PROFILE, DIFF)
+    kind.kind: kind for kind in (PROBE, CATALOG, PLATFORM, AUDIT, PROFILES, PROFILE, DIFF, MERGE)
 }
 """Every kind of document, then every format it offers: the one place a renderer is chosen."""

@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from netaudit import render
 from netaudit.cli import cli
 from netaudit.diff import diff_runs
+from netaudit.merge import merge_runs, merged_document
 from netaudit.model import PolicySet
 from netaudit.render import REGISTRY, DocumentKind, PolicyListing
 from netaudit.render.document import (
@@ -46,6 +47,7 @@ SUBJECTS: dict[DocumentKind, Any] = {
     DocumentKind.AUDIT: render_run.audit_run(),
     DocumentKind.PROFILES: PolicyListing(render_run.policy(), PLATFORM_IDS),
     DocumentKind.PROFILE: PolicyListing(_one(render_run.policy(), "staff"), PLATFORM_IDS),
+    DocumentKind.MERGE: merge_runs([("run.json", render_run.audit_run())]),
     DocumentKind.DIFF: diff_runs(fixture_run(), later_run()),
 }
 """One subject per kind: the test below renders every (kind, format) of the registry on it."""
@@ -57,6 +59,7 @@ DOCUMENTS: dict[DocumentKind, dict[str, Any]] = {
     DocumentKind.AUDIT: audit_document(SUBJECTS[DocumentKind.AUDIT], list(PLATFORM_IDS)),
     DocumentKind.PROFILES: profiles_document(render_run.policy(), list(PLATFORM_IDS)),
     DocumentKind.PROFILE: profiles_document(_one(render_run.policy(), "staff"), list(PLATFORM_IDS)),
+    DocumentKind.MERGE: merged_document(SUBJECTS[DocumentKind.MERGE]),
     DocumentKind.DIFF: diff_document(SUBJECTS[DocumentKind.DIFF]),
 }
 
@@ -68,6 +71,7 @@ TABLE_SHOWS: dict[DocumentKind, tuple[str, ...]] = {
     DocumentKind.AUDIT: ("1. Who will have access", "2. Are there firewalls", "3. What are the rules"),
     DocumentKind.PROFILES: ("Fixture Corp", "comms", "kiosk"),
     DocumentKind.PROFILE: ("staff: All other staff", "enforced by firewall"),
+    DocumentKind.MERGE: ("1 site merged", "Where each profile is ready", "Findings by site"),
     DocumentKind.DIFF: ("New gaps and leaks (1):", "marketing", "facebook.post.1"),
 }
 
