@@ -18,6 +18,7 @@ setup(
     packages=[
         "netaudit",
         "netaudit.bypass",
+        "netaudit.cli",
         "netaudit.net",
         "netaudit.probe",
         "netaudit.render",

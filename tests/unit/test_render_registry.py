@@ -165,7 +165,7 @@ def test_each_command_offers_its_kinds_formats(path: tuple[str, ...], kind: Docu
 
 
 def test_the_cli_loads_no_renderer_until_one_is_used() -> None:
-    # --help, --version and completion import cli.py only: no tabulate, no renderer, no view.
+    # --help, --version and completion import the cli package only: no tabulate, no renderer, no view.
     code = (
         "import sys, netaudit.cli; "
         "print(sorted(m for m in sys.modules if m == 'tabulate' or m.startswith('netaudit.render.')))"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from netaudit import cli as cli_module
+from netaudit.cli import audit_cmd as cli_module
 from netaudit.cli import cli
 from netaudit.folderlock import LOCK_NAME
 from netaudit.render.formats import Format
