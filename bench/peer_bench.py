@@ -125,17 +125,20 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [tuple(int(x) for x in pair.split(":")) for pair in options.sizes.split(",")]
     reps = [int(x) for x in options.reps.split(",")]
     reps += [reps[-1]] * (len(sizes) - len(reps))
-    rows = []
+    rows: list[dict[str, Any]] = []
     try:
-        for (n, c), r in zip(sizes, reps, strict=False):
-            rows.append(row(run_size(peer, n, c, options.timeout, r)))
+        for (n, c), count in zip(sizes, reps, strict=False):
+            rows.append(row(run_size(peer, n, c, options.timeout, count)))
     finally:
         if options.down:
             subprocess.run([str(peer / "down")], check=False, capture_output=True)
     print(json.dumps(rows, indent=2) if options.json else table(rows))
-    bad = [r for r in rows if r["mismatches"] or r["exit_codes"] != [0]]
-    for r in bad:
-        print(f"peer_bench: N={r['N']}: {r['mismatches']} verdict mismatches, exit codes {r['exit_codes']}")
+    bad = [figures for figures in rows if figures["mismatches"] or figures["exit_codes"] != [0]]
+    for figures in bad:
+        print(
+            f"peer_bench: N={figures['N']}: {figures['mismatches']} verdict mismatches, "
+            f"exit codes {figures['exit_codes']}"
+        )
     return 1 if bad else 0
 
 

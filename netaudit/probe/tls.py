@@ -142,10 +142,13 @@ def _shake_hands(context: ssl.SSLContext, sock: socket.socket, host: str, deadli
     except BaseException:
         sock.close()
         raise
+    # SSLSocket.do_handshake() resets the socket's timeout after each call (one more system call
+    # and lock hand-over); the SSL object under it does the same handshake step without that.
+    step = getattr(getattr(tls, "_sslobj", None), "do_handshake", None) or tls.do_handshake
     try:
         while True:
             try:
-                tls.do_handshake()
+                step()
                 return tls
             except ssl.SSLWantReadError:
                 wait(tls, deadline)

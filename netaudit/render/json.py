@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from netaudit.diff import RunDiff
 from netaudit.model import AuditRun, Platform, ProbeRun
 from netaudit.render import PolicyListing
+
+if TYPE_CHECKING:
+    from netaudit.diff import RunDiff
+
 from netaudit.render.document import (
     audit_document,
     catalog_document,
@@ -16,7 +19,6 @@ from netaudit.render.document import (
     probe_document,
     profiles_document,
 )
-from netaudit.render.view import platform_ids
 
 
 def render(document: dict[str, Any]) -> str:
@@ -41,6 +43,8 @@ def render_platform(platform: Platform) -> str:
 
 def render_audit(run: AuditRun) -> str:
     """The `netaudit/audit/1` document."""
+    from netaudit.render.view import platform_ids  # the view is heavy; probe output does not need it
+
     return render(audit_document(run, list(platform_ids(run))))
 
 
