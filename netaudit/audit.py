@@ -12,16 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from netaudit import __version__
 from netaudit.assess import assess, readiness
-from netaudit.bypass.run import BypassSettings, run_bypasses
 from netaudit.catalog import Catalog
 from netaudit.errors import InputError
 from netaudit.identity import Identity, IdentityKey, PasswordSource, identity_for
 from netaudit.model import AuditRun, Finding, PolicySet, ProbeResult, Profile, ProfileRoute, Readiness, Target
 from netaudit.net.config import NetConfig
 from netaudit.runner import Job, Probes, run_jobs
+
+if TYPE_CHECKING:
+    from netaudit.bypass.run import BypassSettings
 
 ProberFactory = Callable[[NetConfig], Probes]
 
@@ -122,7 +125,11 @@ def run_audit(
         if identity.key in controls and not controls[identity.key].status.works
     }
     findings, verdict = assess(plan.policy, plan.catalog, observed, unavailable, failed_controls)
-    bypassed = run_bypasses(plan, results, concurrency, on_result) if plan.bypass is not None else {}
+    bypassed: dict[IdentityKey, list[ProbeResult]] = {}
+    if plan.bypass is not None:
+        from netaudit.bypass.run import run_bypasses
+
+        bypassed = run_bypasses(plan, results, concurrency, on_result)
     if bypassed:
         findings, verdict = _with_bypasses(plan, findings, bypassed, observed)
     observations: list[ProbeResult] = []

@@ -21,6 +21,11 @@ def needed_level(capability: Capability | None) -> AccessLevel:
     return required_level(capability) if capability is not None else AccessLevel.READ
 
 
+def advertises_h3(alt_svc: str) -> bool:
+    """True when an Alt-Svc header value offers HTTP/3 (`h3="..."` or a draft `h3-29`; RFC 7838, RFC 9114)."""
+    return any(part.strip().split("=", 1)[0].startswith("h3") for part in alt_svc.split(","))
+
+
 def forbidden_targets(
     profiles: Sequence[Profile], targets: Iterable[Target], when: datetime, timezone: str
 ) -> list[Target]:

@@ -27,11 +27,6 @@ from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure
 from netaudit.probe.engine import Prober
 
 
-def advertises_h3(alt_svc: str) -> bool:
-    """True when an Alt-Svc header value offers HTTP/3 (`h3="..."` or a draft `h3-29`; RFC 7838, RFC 9114)."""
-    return any(part.strip().split("=", 1)[0].startswith("h3") for part in alt_svc.split(","))
-
-
 @dataclass(frozen=True)
 class QuicProbe:
     """A QUIC handshake to a target's host on UDP 443, from this workstation (no proxy carries UDP)."""

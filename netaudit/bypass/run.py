@@ -16,9 +16,8 @@ from time import monotonic
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from netaudit.bypass import forbidden_targets
+from netaudit.bypass import advertises_h3, forbidden_targets
 from netaudit.bypass.doh import DohResolver, canary_state, first_answer
-from netaudit.bypass.quic import QuicProbe, advertises_h3
 from netaudit.model import DnsEvidence, Layer, ProbePath, ProbeResult, ProxyMode, Route, Status, Target
 from netaudit.net.config import NetConfig
 from netaudit.probe.deadline import Deadline
@@ -98,6 +97,8 @@ def bypass_jobs(
                 jobs.append(Job((key, target.id, ProbePath.DOH), DohProbe(prober, settings.doh), target))
             host = urlsplit(target.url).hostname or ""
             if settings.quic and (target.h3 or alt_svc.get(host)):
+                from netaudit.bypass.quic import QuicProbe  # aioquic is loaded only when a QUIC probe is made
+
                 jobs.append(Job((key, target.id, ProbePath.QUIC), QuicProbe(prober), target))
     return jobs
 

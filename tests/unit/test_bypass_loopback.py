@@ -20,8 +20,9 @@ import pytest
 import trustme
 from aioquic.asyncio import serve
 
+from netaudit.bypass import advertises_h3
 from netaudit.bypass.doh import DohResolver, ask, first_answer
-from netaudit.bypass.quic import QuicProbe, advertises_h3
+from netaudit.bypass.quic import QuicProbe
 from netaudit.model import Capability, ProbePath, Status, Target
 from netaudit.net.config import build_netconfig
 from netaudit.probe.deadline import Deadline
