@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 
 from netaudit.bypass import forbidden_targets
 from netaudit.bypass.doh import CANARY, DohResolver
+from netaudit.errors import NetauditError
 from netaudit.identity import route_of
-from netaudit.model import ProbePath, Target
+from netaudit.model import ProbePath, ProxySpec, Target
 from netaudit.probe.engine import MAX_REDIRECTS, Prober
 
 if TYPE_CHECKING:
@@ -71,6 +72,15 @@ class PlannedRoute:
 class _Collect:
     contacts: dict[tuple[str, str | None, str, int, str, str, ProbePath], list[str]] = field(default_factory=dict)
     servers: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def route_of(self, route: PlannedRoute, url: str, why: str) -> tuple[bool, ProxySpec | None]:
+        """(known, proxy) for `url` on this route; a route that cannot be chosen is noted, and sends nothing."""
+        try:
+            return True, route.prober.config.proxy_for(url)
+        except NetauditError as exc:
+            self.notes.append(f"{why}: the route cannot be chosen ({exc}): the run records proxy_error, sends nothing")
+            return False, None
 
     def add(
         self,
@@ -137,6 +147,7 @@ def traffic_plan(
         "a certificate that does not verify is fetched once more on the same path, to name its issuer",
         "contacts on tcp use the name's IPv4 addresses, else its IPv6 ones",
     ]
+    notes += list(dict.fromkeys(collect.notes))
     return TrafficPlan(contacts, tuple(collect.servers), control.url if control else None, probes, tuple(notes))
 
 
@@ -145,11 +156,12 @@ def _ordinary(collect: _Collect, route: PlannedRoute, target: Target) -> None:
     host = parts.hostname or ""
     https = parts.scheme == "https"
     port = parts.port or (443 if https else 80)
-    config = route.prober.config
     if parts.scheme in ("tcp", "tls"):
         _chat(collect, route, target, host, port)
         return
-    proxy = config.proxy_for(target.url)
+    known, proxy = collect.route_of(route, target.url, target.id)
+    if not known:
+        return
     if proxy is None:
         collect.dns(route, host, target.id)
         what = f"TLS (SNI {host}), then {target.method} {target.url}" if https else f"{target.method} {target.url}"
@@ -169,7 +181,9 @@ def _ordinary(collect: _Collect, route: PlannedRoute, target: Target) -> None:
 def _chat(collect: _Collect, route: PlannedRoute, target: Target, host: str, port: int) -> None:
     """A chat server's endpoint: a connection (tcp://) or a TLS handshake (tls://), no request."""
     what = "TCP connect, nothing sent" if target.url.startswith("tcp:") else f"TLS handshake (SNI {host}), no request"
-    proxy = route.prober.config.proxy_for(f"https://{host}:{port}/")
+    known, proxy = collect.route_of(route, f"https://{host}:{port}/", target.id)
+    if not known:
+        return
     if proxy is None:
         collect.dns(route, host, target.id)
         collect.add(route, host, port, "tcp", what, target.id)
@@ -186,7 +200,10 @@ def _bypass(collect: _Collect, route: PlannedRoute, target: Target, doh: Sequenc
     if parts.scheme != "https" or _is_address(host):
         return 0
     port = parts.port or 443
-    direct = route.prober.config.proxy_for(target.url) is None
+    known, proxy = collect.route_of(route, target.url, target.id)
+    if not known:
+        return 0
+    direct = proxy is None
     count = 0
     around = "" if direct else ", direct: without the proxy"
     collect.dns(route, host, target.id, "AAAA")

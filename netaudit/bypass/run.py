@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from netaudit.bypass import advertises_h3, forbidden_targets
 from netaudit.bypass.doh import DohResolver, canary_state, first_answer
+from netaudit.errors import NetauditError
 from netaudit.model import DnsEvidence, Layer, ProbePath, ProbeResult, ProxyMode, Route, Status, Target
 from netaudit.net.config import NetConfig
 from netaudit.probe.deadline import Deadline
@@ -88,7 +89,10 @@ def bypass_jobs(
             ordinary = seen.get(target.id)
             if ordinary is None or ordinary.status.works or not target.url.startswith("https://"):
                 continue  # the ordinary path already leaks (a finding of its own), or nothing to go around
-            direct = prober.config.proxy_for(target.url) is None
+            try:
+                direct = prober.config.proxy_for(target.url) is None
+            except NetauditError:
+                continue  # the ordinary probe met the same problem (proxy_error): no route to go around
             if settings.ipv6:  # from this workstation itself: an app that ignores the proxy goes this way too
                 route = None if direct else going_direct(prober.config)
                 ipv6 = prober.on_path(ProbePath.IPV6, family="ipv6", config=route)

@@ -110,3 +110,12 @@ def test_a_run_saved_before_paths_existed_loads_with_path_tcp() -> None:
     loaded = from_document(document, "before-bypass.json")
     assert loaded == run
     assert {o.path for o in run.observations} == {f.path for f in run.findings} == {ProbePath.TCP}
+
+
+def test_a_route_the_pac_file_cannot_choose_is_a_note_not_a_contact(tmp_path: Path) -> None:
+    pac = tmp_path / "proxy.pac"
+    pac.write_text('function FindProxyForURL(url, host) { return "SOCKS5 192.0.2.9:1080"; }\n', encoding="utf-8")
+    plan = probe_plan(_prober(pac=str(pac), resolver="192.0.2.53"), TARGETS[:1], True, ())
+    assert [c.purpose for c in plan.contacts] == [("doh canary",)]  # the canary is asked of the resolver
+    (note,) = [n for n in plan.notes if n.startswith("site.read.1:")]
+    assert "the route cannot be chosen" in note and "sends nothing" in note
