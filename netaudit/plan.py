@@ -217,22 +217,30 @@ def _bypass(collect: _Collect, route: PlannedRoute, target: Target, doh: Sequenc
         ProbePath.IPV6,
     )
     count += 1
-    if direct and doh:
+    if doh:
         for server in doh:
             doh_port = urlsplit(server.url).port or 443
-            for n, address in enumerate(server.addresses):
+            for n, address in enumerate(server.addresses if direct else server.addresses[:1]):
                 also = "" if n == 0 else ", when the address before refuses"
                 what = f"DoH {server.name}: GET {server.url} for A {host} (only if the resolver blocks it{also})"
-                collect.add(route, address, doh_port, "tcp", what, target.id, ProbePath.DOH)
-        collect.add(
-            route,
-            host,
-            port,
-            "tcp",
-            f"TLS (SNI {host}) at the DoH answer, then {target.method} {target.url}",
-            target.id,
-            ProbePath.DOH,
-        )
+                if proxy is None:
+                    collect.add(route, address, doh_port, "tcp", what, target.id, ProbePath.DOH)
+                else:
+                    what = f"CONNECT {address}:{doh_port}, then {what.replace('the resolver', 'the proxy')}"
+                    collect.add(route, proxy.host, proxy.port, "tcp", what, target.id, ProbePath.DOH)
+        at = f"TLS (SNI {host}) at the DoH answer, then {target.method} {target.url}"
+        if proxy is None:
+            collect.add(route, host, port, "tcp", at, target.id, ProbePath.DOH)
+        else:
+            collect.add(
+                route,
+                proxy.host,
+                proxy.port,
+                "tcp",
+                f"CONNECT <the DoH answer>:{port}, then {at}",
+                target.id,
+                ProbePath.DOH,
+            )
         count += 1
     if not direct:
         collect.dns(route, host, target.id)  # QUIC leaves the workstation itself: it resolves the name

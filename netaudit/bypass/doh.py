@@ -14,6 +14,8 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,21 +119,31 @@ class DohAnswer:
     problem: str = ""
 
 
+Tunnel = Callable[[str, int, Deadline], socket.socket]
+"""Opens a connection to address:port through the route's proxy (CONNECT), for a query through a proxy."""
+
+
 def ask(
     resolver: DohResolver,
     name: str,
     stores: tls_layer.TrustStores,
     deadline: Deadline,
     rdtype: dns.rdatatype.RdataType = dns.rdatatype.A,
+    tunnel: Tunnel | None = None,
 ) -> DohAnswer:
-    """One RFC 8484 GET query for `name` to `resolver`, directly; never raises for a network problem."""
+    """One RFC 8484 GET query for `name` to `resolver`, directly or through `tunnel`; never raises for a
+    network problem."""
     query = dns.message.make_query(name, rdtype)
     query.id = 0  # RFC 8484 4.1: 0 makes the GET cacheable
     encoded = base64.urlsafe_b64encode(query.to_wire()).rstrip(b"=").decode("ascii")
     parts = urlsplit(resolver.url)
     path = f"{parts.path or '/'}?{parts.query + '&' if parts.query else ''}dns={encoded}"
     try:
-        sock = tcp_layer.connect(list(resolver.addresses), parts.port or 443, deadline)
+        port = parts.port or 443
+        if tunnel is None:
+            sock = tcp_layer.connect(list(resolver.addresses), port, deadline)
+        else:
+            sock = tunnel(resolver.addresses[0], port, deadline)
         tls, _evidence = tls_layer.handshake(sock, resolver.host, stores, deadline)
         stream = Stream(tls, deadline)
         try:
@@ -171,7 +183,11 @@ def _request(path: str, host: str) -> bytes:
 
 
 def first_answer(
-    resolvers: list[DohResolver], name: str, stores: tls_layer.TrustStores, seconds: float
+    resolvers: list[DohResolver],
+    name: str,
+    stores: tls_layer.TrustStores,
+    seconds: float,
+    tunnel: Tunnel | None = None,
 ) -> tuple[DohAnswer | None, list[str]]:
     """The first resolver's answer with usable addresses, and the problems of those asked before it.
 
@@ -181,7 +197,7 @@ def first_answer(
     problems: list[str] = []
     share = max(1.0, seconds / max(1, len(resolvers)))
     for resolver in resolvers:
-        found = ask(resolver, name, stores, Deadline(share))
+        found = ask(resolver, name, stores, Deadline(share), tunnel=tunnel)
         if found.addresses:
             return found, problems
         problems.append(found.problem)

@@ -53,6 +53,13 @@ def remedy(result: ProbeResult, ordinary: ProbeResult, profile: str, platform: s
                 f"rule that blocks it has no IPv6 twin; {should}: add the same rule for IPv6 (an ip6/inet firewall "
                 "rule, the filter's IPv6 side), or do not route IPv6 from this network"
             )
+        case ProbePath.DOH if ordinary.proxy:
+            return (
+                f"the proxy refuses {host} by its name ({ordinary.status}), but DNS-over-HTTPS gives its address "
+                f"({'; '.join(result.notes)}) and the proxy lets CONNECT {address}:443 through, the site answering "
+                f"for its name; {should}: make the proxy's rule cover the site's addresses too (or refuse CONNECT "
+                "to bare IP addresses), and block the DoH resolvers"
+            )
         case ProbePath.DOH:
             return (
                 f"the resolver blocks {host} ({ordinary.status}), but DNS-over-HTTPS answers it "

@@ -2,13 +2,15 @@
 
 For each identity and each endpoint one of its profiles must not reach, when the ordinary probe was
 kept out: the IPv6 path (AAAA records alone, from this workstation itself, so also around a proxy
-an app may ignore); on a direct route, when the resolver blocked the name, DNS-over-HTTPS (on a
-proxied one the proxy resolves names); on any route, QUIC where the host offers HTTP/3 (quic.py). Every
+an app may ignore); DNS-over-HTTPS through the route, when the resolver blocked the name (direct)
+or the proxy refused it (then the proxy is asked for the address instead); on any route, QUIC where
+the host offers HTTP/3 (quic.py). Every
 bypass result is an ordinary ProbeResult whose `path` names the way it took.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -19,11 +21,12 @@ from urllib.parse import urlsplit
 from netaudit.bypass import advertises_h3, forbidden_targets
 from netaudit.bypass.doh import DohResolver, canary_state, first_answer
 from netaudit.errors import NetauditError
-from netaudit.model import DnsEvidence, Layer, ProbePath, ProbeResult, ProxyMode, Route, Status, Target
+from netaudit.model import DnsEvidence, Layer, ProbePath, ProbeResult, ProxyMode, ProxySpec, Route, Status, Target
 from netaudit.net.config import NetConfig
 from netaudit.probe.deadline import Deadline
 from netaudit.probe.dns import HostsFile
 from netaudit.probe.engine import Prober
+from netaudit.probe.proxy import open_tunnel
 from netaudit.runner import Job, run_jobs
 
 if TYPE_CHECKING:
@@ -31,6 +34,9 @@ if TYPE_CHECKING:
     from netaudit.identity import IdentityKey
 
 DNS_BLOCKS = (Status.DNS_SINKHOLE, Status.DNS_NXDOMAIN, Status.DNS_ERROR)
+"""On a direct route: the resolver keeps the user out, so an address from elsewhere may go around it."""
+PROXY_BLOCKS = (Status.PROXY_DENIED, Status.PROXY_ERROR)
+"""Through a proxy: it refuses the name (or cannot resolve it); asked for the address, it may let it through."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,17 @@ class DohProbe:
     def probe(self, target: Target) -> ProbeResult:
         started = monotonic()
         host = urlsplit(target.url).hostname or ""
-        found, problems = first_answer(list(self.resolvers), host, self.prober.stores, self.prober.config.timeout)
+        proxy = self._proxy(target)
+        tunnel = None
+        if proxy is not None:
+            spec = proxy
+
+            def tunnel(address: str, port: int, deadline: Deadline) -> socket.socket:
+                return open_tunnel(spec, self.prober.proxy_addresses(spec, deadline), address, port, deadline)
+
+        found, problems = first_answer(
+            list(self.resolvers), host, self.prober.stores, self.prober.config.timeout, tunnel
+        )
         if found is None:
             return ProbeResult(
                 id=target.id,
@@ -62,16 +78,25 @@ class DohProbe:
                 status=Status.DNS_ERROR,
                 layer=Layer.DNS,
                 detail=f"no DNS-over-HTTPS resolver gave an address for {host}: {'; '.join(problems)}",
-                route=Route.DIRECT,
+                route=Route.PROXY if proxy else Route.DIRECT,
+                proxy=proxy.masked() if proxy else None,
+                identity=proxy.username if proxy else None,
                 dns=DnsEvidence(name=host, resolver="DNS-over-HTTPS", rcode="no answer"),
                 elapsed_ms=round((monotonic() - started) * 1000, 1),
                 started_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 path=ProbePath.DOH,
             )
         answers = HostsFile(f"{found.resolver.name}, {found.resolver.url}", {host: found.addresses}, "DoH answer")
-        result = self.prober.on_path(ProbePath.DOH, answers=answers).probe(target)
+        # Through a proxy the answer is what the proxy is asked for: CONNECT address:443, TLS naming the host.
+        result = self.prober.on_path(ProbePath.DOH, answers=answers, dial=proxy is not None).probe(target)
         note = f"{found.resolver.url} answered {host} with {', '.join(found.addresses)}"
         return replace(result, notes=(*result.notes, note))
+
+    def _proxy(self, target: Target) -> ProxySpec | None:
+        try:
+            return self.prober.config.proxy_for(target.url)
+        except NetauditError:
+            return None
 
 
 def bypass_jobs(
@@ -97,7 +122,7 @@ def bypass_jobs(
                 route = None if direct else going_direct(prober.config)
                 ipv6 = prober.on_path(ProbePath.IPV6, family="ipv6", config=route)
                 jobs.append(Job((key, target.id, ProbePath.IPV6), ipv6, target))
-            if direct and settings.doh and ordinary.status in DNS_BLOCKS:
+            if settings.doh and ordinary.status in (DNS_BLOCKS if direct else PROXY_BLOCKS):
                 jobs.append(Job((key, target.id, ProbePath.DOH), DohProbe(prober, settings.doh), target))
             host = urlsplit(target.url).hostname or ""
             if settings.quic and (target.h3 or alt_svc.get(host)):

@@ -95,6 +95,8 @@ class Prober:
         self._proxy_lock = threading.Lock()
         self.hints = hints or RunHints()
         self.hosts = hosts
+        self.dial = False
+        """Through a proxy, CONNECT to the address `hosts` lists for a name instead of the name (see on_path)."""
         self.connects = tcp_layer.ConnectLedger()  # this identity's direct connections: drops shared per run
 
     def with_config(self, config: NetConfig) -> Prober:
@@ -115,14 +117,16 @@ class Prober:
         family: str = "any",
         answers: dns_layer.HostsFile | None = None,
         config: NetConfig | None = None,
+        dial: bool = False,
     ) -> Prober:
         """A prober for a path around the policy: the same identity, resolver and trust, its own DNS outcomes.
 
         `family="ipv6"` resolves names to their AAAA records only; `answers` are addresses found ahead
         (a DoH answer), used instead of the resolver for the names they list; `config` another route
-        (going direct where the identity uses a proxy).
+        (going direct where the identity uses a proxy); `dial` asks the proxy for those addresses
+        instead of the names (CONNECT address:port; TLS still names the host).
         """
-        return Prober(
+        prober = Prober(
             config or self.config,
             resolver=self.resolver,
             stores=self.stores,
@@ -132,6 +136,8 @@ class Prober:
             path=path,
             family=family,
         )
+        prober.dial = dial
+        return prober
 
     def proxy_addresses(self, spec: ProxySpec, deadline: Deadline) -> list[str]:
         """The proxy's addresses, looked up once per run: with --resolver when given (no sinkhole rule:
@@ -393,9 +399,14 @@ class Prober:
     ) -> socket.socket:
         trace.layer = Layer.PROXY
         trace.dns = DnsEvidence(name=host, resolver="the proxy", resolved_by_proxy=True)
+        listed = self.hosts.lookup(host) if self.dial and self.hosts is not None else ()
+        if listed and self.hosts is not None:
+            where = f"{self.hosts.kind} ({self.hosts.path})"
+            trace.dns = DnsEvidence(name=host, resolver=where, answers=listed, rcode="hosts")
         started = monotonic()
         try:
-            return proxy_layer.open_tunnel(proxy, self.proxy_addresses(proxy, deadline), host, port, deadline)
+            authority = listed[0] if listed else host
+            return proxy_layer.open_tunnel(proxy, self.proxy_addresses(proxy, deadline), authority, port, deadline)
         finally:
             watch.lap("proxy", started)
 

@@ -20,7 +20,7 @@ from netaudit.model import AuditRun, ProbePath
 from netaudit.runfile import loads
 from tests.netlab import HOSTS, Lab
 from tests.netlab.bypass import DOHSITE, V6ONLY, BypassLab, add_bypass
-from tests.netlab.plan import PROXY_GUEST_PORT
+from tests.netlab.plan import PROXY_AUTH_PORT, PROXY_GUEST_PORT
 
 pytestmark = pytest.mark.integration
 
@@ -167,6 +167,8 @@ def _proxied_audit(lab: Lab) -> dict[str, Any]:
     result = lab.run_netaudit(
         "audit",
         "--bypass",
+        "--doh-resolvers",
+        str(BypassLab(lab).doh_list()),
         "--profiles",
         str(profiles),
         "--catalog",
@@ -212,6 +214,9 @@ def test_a_profile_blocked_at_the_proxy_leaks_over_quic_and_direct_ipv6(lab: Lab
         ("facade3.read.1", "quic"): "tcp_timeout",  # UDP 443 dropped
         ("facade3.read.1", "ipv6"): "dns_error",  # no AAAA record: nothing to go around with
         ("sidewalk.read.1", "ipv6"): "tcp_timeout",  # IPv6 dropped too
+        # The guest port refuses CONNECT to the DoH resolver's address as well (it allows one site by name).
+        ("facade3.read.1", "doh"): "dns_error",
+        ("sidewalk.read.1", "doh"): "dns_error",
     }
 
 
@@ -241,3 +246,75 @@ def test_probe_bypass_reports_each_path_as_its_own_result(lab: Lab, bypass: Bypa
         "probe", "--bypass", "--doh-resolvers", str(bypass.doh_list()), f"https://{V6ONLY}/", *lab.netaudit_base_args(4)
     )
     assert table.returncode == 0, table.stderr
+
+
+ALICE_PROFILES = f"""
+[organization]
+name = "Lab Corp"
+owner = "Communications"
+timezone = "UTC"
+
+[profiles.staff]
+description = "through the proxy as alice, which refuses denied.social.test by name: no Facade"
+proxy = "http://192.0.2.1:{PROXY_AUTH_PORT}"
+proxy_user = "alice"
+proxy_password_env = "PW_ALICE"
+access = {{}}
+"""
+
+
+def _alice_audit(lab: Lab, bypass: BypassLab) -> dict[str, Any]:
+    folder = lab.workdir / "alice-catalog"
+    folder.mkdir(exist_ok=True)
+    (folder / "facade.toml").write_text(
+        '[platform]\nid = "facade"\nname = "Facade"\n\n[[endpoint]]\ncapability = "read"\n'
+        f'url = "https://{HOSTS.denied}/"\nexpect_status = [200]\n',
+        encoding="utf-8",
+    )
+    profiles = lab.workdir / "alice-profiles.toml"
+    profiles.write_text(ALICE_PROFILES, encoding="utf-8")
+    result = lab.run_netaudit(
+        "audit",
+        "--bypass",
+        "--doh-resolvers",
+        str(bypass.doh_list()),
+        "--profiles",
+        str(profiles),
+        "--catalog",
+        str(folder),
+        "--platform",
+        "facade",
+        "--control",
+        lab.url(HOSTS.control),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        *lab.netaudit_base_args(4),
+        env={"PW_ALICE": lab.users["alice"]},
+    )
+    assert result.returncode == 0, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def test_doh_through_the_proxy_finds_a_rule_on_the_name_only(lab: Lab, bypass: BypassLab) -> None:
+    bypass.apply()
+    document = _alice_audit(lab, bypass)
+    findings = _by_id(document)
+    assert findings["staff.facade.read"]["observed"] == "proxy_denied"
+    doh = findings["staff.facade.read.doh"]
+    assert (doh["finding"], doh["path"], doh["observed"]) == ("leak", "doh", "reachable")
+    assert "refuses denied.social.test by its name" in doh["remediation"]
+    assert "CONNECT 198.51.100.10:443" in doh["remediation"]
+    (seen,) = [o for o in document["observations"] if o["path"] == "doh"]
+    assert seen["route"] == "proxy" and seen["tls"]["verified_public"] is True
+
+    bypass.apply(closed=("doh",))
+    try:
+        closed = _alice_audit(lab, bypass)
+    finally:
+        bypass.apply()
+    assert [f["id"] for f in closed["findings"] if f["path"] != "tcp"] == []
+    (tried,) = [o for o in closed["observations"] if o["path"] == "doh"]
+    assert tried["status"] == "dns_error", tried["detail"]

@@ -6,7 +6,8 @@
 * `v6only.social.test`: A 198.51.100.20 and AAAA 2001:db8:10::20, one ok origin listening on both,
   with our own nftables table dropping TCP to it over IPv4 only (an IPv4 rule without an IPv6 twin);
 * `dohsite.social.test`: sinkholed by dnsmasq (0.0.0.0); the lab's DoH resolver at 198.51.100.30
-  (`doh.social.test`, RFC 8484) answers it with the ok origin;
+  (`doh.social.test`, RFC 8484) answers it, and `denied.social.test` (which Squid refuses by name),
+  with the ok origin;
 * a QUIC (HTTP/3) endpoint, aioquic's server, on UDP 443 of the ok origin 198.51.100.10 (where
   `denied.social.test` points: the proxy denies it over HTTPS, QUIC goes around the proxy);
 * `chat.social.test` (198.51.100.50): TLS on 5222 and 443, a messenger's chat server;
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from .lab import Lab
 from .namespaces import add_address, ns_argv, run, tcp_connects
-from .plan import DOMAIN, ORIGIN_OK
+from .plan import DOMAIN, HOSTS, ORIGIN_OK
 from .procs import start_service
 
 CLIENT_V6 = "2001:db8:2::2"
@@ -124,7 +125,8 @@ def add_bypass(lab: Lab, timeout: float = 20.0) -> BypassLab:
     lab.services[origin.name] = origin
     lab.on_close("stop bypass-origin", origin.stop)
     records = folder / "doh-records.json"
-    records.write_text(json.dumps({DOHSITE: ORIGIN_OK, V6ONLY: DUAL_V4}), encoding="utf-8")
+    # denied.social.test too: the proxy refuses the name, and may let its address through.
+    records.write_text(json.dumps({DOHSITE: ORIGIN_OK, V6ONLY: DUAL_V4, HOSTS.denied: ORIGIN_OK}), encoding="utf-8")
     doh = start_service(
         "doh",
         ns_argv(
