@@ -17,6 +17,7 @@ setup(
     python_requires=">=3.11",
     packages=[
         "netaudit",
+        "netaudit.bypass",
         "netaudit.cli",
         "netaudit.model",
         "netaudit.net",
@@ -49,6 +50,7 @@ setup(
         "tzdata",  # time-zone data where the system has none (Windows, slim images)
         "prometheus_client>=0.17",  # --pushgateway
         "jinja2>=3.1",  # the HTML report (autoescaped templates)
+        "aioquic>=1.0",  # the QUIC handshake of --bypass
     ],
     extras_require={
         "test": [

@@ -71,7 +71,7 @@ def site_answered(result: ProbeResult) -> bool:
 
 def required_level(capability: Capability) -> AccessLevel:
     """The access level a capability needs: posting needs `post`, everything else `read`."""
-    return AccessLevel.POST if capability is Capability.POST else AccessLevel.READ
+    return AccessLevel.POST if capability in (Capability.POST, Capability.MESSAGE) else AccessLevel.READ
 
 
 def assess(

@@ -12,15 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from netaudit import __version__
-from netaudit.assess import assess
+from netaudit.assess import assess, readiness
 from netaudit.catalog import Catalog
 from netaudit.errors import InputError
 from netaudit.identity import Identity, IdentityKey, PasswordSource, identity_for
-from netaudit.model import AuditRun, PolicySet, ProbeResult, Profile, ProfileRoute, Target
+from netaudit.model import AuditRun, Finding, PolicySet, ProbeResult, Profile, ProfileRoute, Readiness, Target
 from netaudit.net.config import NetConfig
 from netaudit.runner import Job, Probes, run_jobs
+
+if TYPE_CHECKING:
+    from netaudit.bypass.run import BypassSettings
 
 ProberFactory = Callable[[NetConfig], Probes]
 
@@ -57,6 +61,8 @@ class AuditPlan:
     probers: dict[IdentityKey, Probes]
     targets: list[Target]
     control: Target | None = None
+    bypass: BypassSettings | None = None
+    """With --bypass: the paths around the policy to try after the ordinary probes (bypass/run.py)."""
 
     @property
     def jobs(self) -> list[Job]:
@@ -75,6 +81,7 @@ def plan_audit(
     profile_names: Sequence[str] = (),
     passwords: PasswordSource,
     control: Target | None = None,
+    bypass: BypassSettings | None = None,
 ) -> AuditPlan:
     """Choose the profiles, work out each one's identity, and make one prober per distinct identity."""
     profiles = select_profiles(policy, profile_names)
@@ -89,7 +96,7 @@ def plan_audit(
         sources=policy.sources,
     )
     targets = [Target.from_endpoint(endpoint) for endpoint in catalog.endpoints()]
-    return AuditPlan(selected, catalog, base, identities, probers, targets, control)
+    return AuditPlan(selected, catalog, base, identities, probers, targets, control, bypass)
 
 
 def run_audit(
@@ -117,13 +124,23 @@ def run_audit(
         for name, identity in identities.items()
         if identity.key in controls and not controls[identity.key].status.works
     }
-    findings, readiness = assess(plan.policy, plan.catalog, observed, unavailable, failed_controls)
+    findings, verdict = assess(plan.policy, plan.catalog, observed, unavailable, failed_controls)
+    bypassed: dict[IdentityKey, list[ProbeResult]] = {}
+    if plan.bypass is not None:
+        from netaudit.bypass.run import run_bypasses
+
+        bypassed = run_bypasses(plan, results, concurrency, on_result)
+    if bypassed:
+        findings, verdict = _with_bypasses(plan, findings, bypassed, observed)
     observations: list[ProbeResult] = []
     users: list[tuple[str, ...]] = []
     for key in plan.probers:
         names = tuple(name for name, identity in identities.items() if identity.key == key)
         for target in plan.targets:
             observations.append(results[key][target.id])
+            users.append(names)
+        for result in bypassed.get(key, []):
+            observations.append(result)
             users.append(names)
     routes = tuple(
         ProfileRoute(
@@ -141,14 +158,37 @@ def run_audit(
         started_at=started_at,
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         policy=plan.policy,
-        environment=dict(plan.base.describe()),
+        environment={**plan.base.describe(), **_bypass_environment(plan)},
         observations=tuple(observations),
         observation_profiles=tuple(users),
         findings=tuple(findings),
-        readiness=readiness,
+        readiness=verdict,
         host=host,
         site=site,
         catalog_version=plan.catalog.version,
         platforms=tuple(plan.catalog.platforms.values()),
         routes=routes,
     )
+
+
+def _with_bypasses(
+    plan: AuditPlan,
+    findings: list[Finding],
+    bypassed: dict[IdentityKey, list[ProbeResult]],
+    observed: dict[str, dict[str, ProbeResult]],
+) -> tuple[list[Finding], Readiness]:
+    """The findings with the paths around the policy added (bypass/findings.py), and readiness again."""
+    from netaudit.bypass.findings import bypass_findings
+
+    by_profile = {name: bypassed.get(identity.key, []) for name, identity in plan.identities.items()}
+    merged = bypass_findings(plan.policy, findings, by_profile, observed)
+    return merged, readiness(plan.policy, merged)
+
+
+def _bypass_environment(plan: AuditPlan) -> dict[str, str]:
+    """With --bypass, the state of the Firefox DoH canary on the first route's resolver."""
+    from netaudit.bypass.run import canary
+    from netaudit.probe.engine import Prober
+
+    probers = [prober for prober in plan.probers.values() if isinstance(prober, Prober)]
+    return canary(probers[0]) if plan.bypass is not None and probers else {}

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from netaudit.catalogindex import Catalog
 from netaudit.errors import CatalogError
@@ -51,7 +51,7 @@ METHODS = ("GET", "HEAD", "OPTIONS")
 
 TOP_KEYS = ("endpoint", "platform")
 PLATFORM_KEYS = ("aliases", "id", "name")
-ENDPOINT_KEYS = ("capability", "expect_status", "expect_title", "id", "method", "note", "url")
+ENDPOINT_KEYS = ("capability", "expect_status", "expect_title", "h3", "id", "method", "note", "url")
 _PLATFORM_REQUIRED = ("id", "name")
 _ENDPOINT_REQUIRED = ("capability", "url")
 _CAPABILITIES = tuple(c.value for c in Capability)
@@ -332,6 +332,10 @@ def _endpoint(schema: Schema, table: Any, index: int, pid: str, ids: _EndpointId
     if titles is not None and any(not title.strip() for title in titles):
         schema.problem(f"{where}.expect_title", "titles must not be empty", (*at, "expect_title"))
     note = schema.string(table, "note", f"{where}.note", at) if "note" in table else ""
+    h3 = table.get("h3", False)
+    if not isinstance(h3, bool):
+        schema.problem(f"{where}.h3", f"expected true or false, got {describe(h3)}", (*at, "h3"))
+        return None
     if capability is None:
         return None
     endpoint_id = ids.assign(explicit, capability, index, at)
@@ -348,6 +352,7 @@ def _endpoint(schema: Schema, table: Any, index: int, pid: str, ids: _EndpointId
         expect_status=statuses,
         expect_title=titles,
         note=note,
+        h3=h3,
     )
 
 
@@ -395,13 +400,22 @@ def _url(schema: Schema, table: dict[str, Any], where: str, at: Key) -> str | No
     return value
 
 
+def _has_port(parts: SplitResult) -> bool:
+    try:
+        return parts.port is not None
+    except ValueError:
+        return False
+
+
 def _url_problem(url: str) -> str:
     """Why this URL cannot be probed, or '' when it can."""
     if any(ch.isspace() for ch in url):
         return f"{url!r} contains whitespace"
-    if not re.match(r"^https?://", url):
-        return f"{url!r} must start with http:// or https://"
+    if not re.match(r"^(https?|tcp|tls)://", url):
+        return f"{url!r} must start with http://, https://, tcp:// or tls://"
     parts = urlsplit(url)
+    if parts.scheme in ("tcp", "tls") and (parts.path not in ("", "/") or parts.query or not _has_port(parts)):
+        return f"{url!r} must be {parts.scheme}://host:port (a port, no path)"
     if "@" in parts.netloc:
         host = parts.netloc.rpartition("@")[2]
         return f"the URL for '{host}' contains credentials (user:password@); remove them"

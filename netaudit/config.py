@@ -195,6 +195,8 @@ KEYS: dict[str, Check] = {
     "pushgateway": _url("http", "https", allow_user=False),
     "every": _text,
     "env_file": _path,
+    "bypass": _flag,
+    "doh_resolvers": _path,
 }
 """Every key the file may hold, with its check."""
 

@@ -11,6 +11,7 @@ _VERBS = {
     Capability.MEDIA: "load media on",
     Capability.LOGIN: "sign in to",
     Capability.POST: "post on",
+    Capability.MESSAGE: "send messages on",
 }
 
 

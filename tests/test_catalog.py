@@ -23,7 +23,7 @@ EXTRA = DATA / "catalog-extra"
 BUILTIN_X = builtin_checks_dir() / "x.toml"
 REQUIRED_PLATFORMS = {"facebook", "instagram", "linkedin", "x", "youtube", "tiktok", "pinterest", "reddit"}
 ENDPOINT_ID_RULE = "the platform id, then '.'-separated parts of lowercase letters, digits, '-' and '_'"
-ENDPOINT_KEYS = "capability, expect_status, expect_title, id, method, note, url"
+ENDPOINT_KEYS = "capability, expect_status, expect_title, h3, id, method, note, url"
 
 # File name -> the message after "<path>" (so it starts with ":<line>: ..." or ": ...").
 # "{x}" stands for the path of the built-in x.toml.
@@ -32,13 +32,13 @@ INVALID_MESSAGES = {
     "alias-collision.toml": ":4: platform.aliases: 'twitter' is already an alias of platform 'x' ({x})",
     "alias-own-id.toml": ":4: platform.aliases: 'alias-own-id' is the platform's own id",
     "bad-capability.toml": (
-        ":6: endpoint 1.capability: unknown capability 'write' (allowed: read, media, login, post)"
+        ":6: endpoint 1.capability: unknown capability 'write' (allowed: read, media, login, post, message)"
     ),
     "bad-method.toml": (
         ":8: endpoint 1.method: unknown method 'POST' (allowed: GET, HEAD, OPTIONS; post endpoints"
         " are probed with a harmless request, never a real upload)"
     ),
-    "bad-url-scheme.toml": ":7: endpoint 1.url: 'ftp://example.com/' must start with http:// or https://",
+    "bad-url-scheme.toml": ":7: endpoint 1.url: 'ftp://example.com/' must start with http://, https://, tcp:// or tls://",
     "dotted-keys.toml": ":2: platform.name: must not be empty",
     "duplicate-endpoint.toml": ":15: endpoint 3: same method and url as endpoint 1 (GET https://example.com/)",
     "empty-name.toml": ":3: platform.name: must not be empty",
@@ -133,16 +133,24 @@ def test_builtin_endpoint_ids_count_per_capability_in_file_order(catalog: Catalo
             assert endpoint.platform == platform.id
 
 
+MESSENGERS = {"whatsapp", "messenger"}
+
+
 def test_builtin_platforms_cover_every_capability(catalog: Catalog) -> None:
+    web = set(Capability) - {Capability.MESSAGE}
     for platform in catalog.platforms.values():
         capabilities = {e.capability for e in platform.endpoints}
+        if platform.id in MESSENGERS:  # a messenger: its web client and its chat endpoints
+            assert capabilities == {Capability.READ, Capability.MESSAGE}, platform.id
+            continue
         assert {Capability.READ, Capability.POST} <= capabilities, platform.id
-        assert capabilities == set(Capability), platform.id
+        assert capabilities == web, platform.id
 
 
 def test_builtin_endpoints_are_https_and_harmless(catalog: Catalog) -> None:
     for endpoint in catalog.endpoints():
-        assert endpoint.url.startswith("https://"), endpoint.id
+        chat = endpoint.capability is Capability.MESSAGE and endpoint.url.startswith(("tcp://", "tls://"))
+        assert endpoint.url.startswith("https://") or chat, endpoint.id
         assert endpoint.method in ("GET", "HEAD", "OPTIONS"), endpoint.id
         assert all(100 <= s <= 599 for s in endpoint.expect_status), endpoint.id
 
@@ -150,7 +158,8 @@ def test_builtin_endpoints_are_https_and_harmless(catalog: Catalog) -> None:
 def test_builtin_endpoints_say_what_the_real_site_answers(catalog: Catalog) -> None:
     # Without expect_status the classifier takes any 4xx for the site failing, and an API host
     # or a CDN root answers 4xx to an unauthenticated client.
-    missing = [e.id for e in catalog.endpoints() if not e.expect_status]
+    # A chat endpoint (tcp://, tls://) gets no HTTP answer at all.
+    missing = [e.id for e in catalog.endpoints() if not e.expect_status and e.url.startswith("http")]
     assert missing == []
 
 

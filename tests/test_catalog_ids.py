@@ -131,10 +131,10 @@ def test_every_problem_of_every_file_is_collected(tmp_path: Path) -> None:
     assert info.value.problems == [
         f"{one}:3: platform.name: must not be empty",
         f"{one}:4: platform: unknown key 'colour' (allowed: aliases, id, name)",
-        f"{one}:7: endpoint 1.capability: unknown capability 'write' (allowed: read, media, login, post)",
-        f"{one}:8: endpoint 1.url: 'ftp://one.example/' must start with http:// or https://",
+        f"{one}:7: endpoint 1.capability: unknown capability 'write' (allowed: read, media, login, post, message)",
+        f"{one}:8: endpoint 1.url: 'ftp://one.example/' must start with http://, https://, tcp:// or tls://",
         f"{one}:11: endpoint 2: unknown key 'capabilty' "
-        "(allowed: capability, expect_status, expect_title, id, method, note, url)",
+        "(allowed: capability, expect_status, expect_title, h3, id, method, note, url)",
         f"{two}:6: endpoint 1: missing required key 'capability'",
         f"{two}:8: endpoint 1.expect_status: 200 is listed twice",
     ]

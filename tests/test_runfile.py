@@ -144,7 +144,7 @@ def test_a_document_without_the_new_fields_still_loads(run: AuditRun) -> None:
 def test_fields_a_newer_writer_adds_are_ignored(run: AuditRun) -> None:
     document = audit_document(run)
     document["merged_from"] = ["a.json"]
-    document["observations"][0]["path"] = "quic"
+    document["observations"][0]["hop_limit"] = 3
     assert from_document(document, "newer.json") == run
 
 

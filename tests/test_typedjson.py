@@ -51,7 +51,7 @@ def test_every_shape_comes_back() -> None:
         ({"name": "n", "count": 1, "tags": ["a", 2]}, "f.json: top.tags[1]: expected a string, got a number (2)"),
         (
             {"name": "n", "count": 1, "by_key": {"x": {"capability": "write"}}},
-            "f.json: top.by_key.x.capability: unknown value 'write' (known: read, media, login, post)",
+            "f.json: top.by_key.x.capability: unknown value 'write' (known: read, media, login, post, message)",
         ),
         ([], "f.json: top: expected an object, got a list"),
     ],

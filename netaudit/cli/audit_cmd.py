@@ -42,6 +42,7 @@ from netaudit.cli.options import (
     reports_errors,
     unattended_options,
 )
+from netaudit.cli.plan_opts import bypass_options, bypass_settings, doh_list, plan_text
 
 
 @cli.command(
@@ -52,6 +53,8 @@ Examples:
   netaudit audit --profiles ./profiles --profile staff --profile guests
   NETAUDIT_PROXY_PASSWORD_STAFF=... netaudit audit --proxy http://proxy.corp:3128
   netaudit audit --format json -o reports/audit.json --fail-on never
+  netaudit audit --plan --bypass --format json     every host, port and protocol, before any packet
+  netaudit audit --bypass                          also try IPv6, DNS-over-HTTPS and QUIC around blocks
 """,
 )
 @config_option
@@ -60,6 +63,7 @@ Examples:
 @click.option("--platform", "platforms", multiple=True, metavar="ID", help="Audit only this platform (repeatable).")
 @catalog_option
 @network_options
+@bypass_options
 @output_options(render.AUDIT)
 @unattended_options
 @click.option(
@@ -110,6 +114,9 @@ def audit(
     save: bool,
     output_dir: Path,
     fail_on: str,
+    show_plan: bool,
+    bypass: bool,
+    doh_resolvers: Path | None,
     **network: Any,
 ) -> None:
     """Hold the access profiles against what the firewall and proxy really do.
@@ -136,7 +143,13 @@ def audit(
         profile_names=profile_names,
         passwords=environment_passwords(os.environ),
         control=None if control.strip().lower() == "none" else control_target(_control_url(control)),
+        bypass=bypass_settings(bypass, doh_resolvers),
     )
+    if show_plan:
+        from netaudit.plan import audit_plan
+
+        _emit(plan_text(audit_plan(plan, bypass, doh_list(doh_resolvers) if bypass else ()), fmt), output)
+        return
     on_result, finish = _progress_sink(len(plan.jobs))
     try:
         run = run_audit(

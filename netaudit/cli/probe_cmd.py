@@ -27,6 +27,7 @@ from netaudit.cli.options import (
     output_options,
     reports_errors,
 )
+from netaudit.cli.plan_opts import bypass_options, bypass_settings, doh_list, plan_text
 
 
 @cli.command(
@@ -39,6 +40,7 @@ Examples:
   netaudit probe --input hosts.txt --proxy http://proxy.corp:3128 --proxy-user audit
   NETAUDIT_PROXY_PASSWORD=... netaudit probe --proxy http://audit@proxy.corp:3128
   netaudit probe --resolver 10.0.0.53 --timeout 5 --concurrency 64
+  netaudit probe --platform whatsapp --bypass --plan   what it would touch, and send nothing
 """,
 )
 @click.argument("targets", nargs=-1, metavar="[URL|HOST]...")
@@ -58,6 +60,7 @@ Examples:
 )
 @catalog_option
 @network_options
+@bypass_options
 @output_options(render.PROBE)
 @reports_errors
 def probe(
@@ -68,6 +71,9 @@ def probe(
     fmt: str,
     output: Path | None,
     concurrency: int,
+    show_plan: bool,
+    bypass: bool,
+    doh_resolvers: Path | None,
     **network: Any,
 ) -> None:
     """Probe URLs, hosts or the catalog and tell, for each, which layer blocks it.
@@ -94,17 +100,29 @@ def probe(
         raise InputError("nothing to probe: the input named no targets")
     config = _netconfig(network)
     prober = _prober(config)
+    if show_plan:
+        from netaudit.plan import probe_plan
+
+        planned = probe_plan(prober, target_list, bypass, doh_list(doh_resolvers) if bypass else ())
+        _emit(plan_text(planned, fmt), output)
+        return
     generated_at = datetime.now(UTC).isoformat(timespec="seconds")
     environment = {**config.describe(), "host": socket.gethostname()}
     on_result, finish = _progress_sink(len(target_list))
     try:
         results = probe_in_order(prober, target_list, concurrency, on_result)
-        if Format(fmt) is Format.JSON:  # streamed: a run of any size holds one result's text at a time
+        if Format(fmt) is Format.JSON and not bypass:  # streamed: a run of any size holds one result at a time
             head = probe_head(generated_at, __version__, environment)
             _emit_stream(lambda write: json_render.stream(head, "results", map(plain, results), write), output)
             return
         collected = tuple(results)
     finally:
         finish()
+    settings = bypass_settings(bypass, doh_resolvers)
+    if settings is not None:  # after the ordinary probes: which paths to try depends on what they saw
+        from netaudit.bypass.run import canary, probe_bypasses
+
+        collected += tuple(probe_bypasses(prober, target_list, list(collected), settings, concurrency))
+        environment.update(canary(prober))
     run = ProbeRun(generated_at=generated_at, version=__version__, environment=environment, results=collected)
     _emit(render.PROBE.render(fmt, run), output)

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 from netaudit.model.policy import AccessLevel, PolicySet
-from netaudit.model.probe import Capability, Platform, ProbeResult
+from netaudit.model.probe import Capability, Platform, ProbePath, ProbeResult
 
 
 class FindingKind(enum.StrEnum):
@@ -35,6 +35,8 @@ class Finding:
     detail: str = ""
     remediation: str = ""
     probed_at: str = ""
+    path: ProbePath = ProbePath.TCP
+    """The way to the site the finding is about: `tcp`, or a path around the policy (ipv6, quic, doh)."""
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ class Capability(enum.StrEnum):
     MEDIA = "media"
     LOGIN = "login"
     POST = "post"
+    MESSAGE = "message"
+    """A messenger's chat endpoint (`tcp://` or `tls://host:port`, or an https API): needs the `post` level."""
 
 
 class Route(enum.StrEnum):
@@ -57,6 +59,16 @@ class Route(enum.StrEnum):
 
     DIRECT = "direct"
     PROXY = "proxy"
+
+
+class ProbePath(enum.StrEnum):
+    """Which way to the site a probe took: the ordinary one (`tcp`: the route a browser uses), or one of
+    the paths around a policy that browsers and apps also know (DESIGN.md, "Paths around the policy")."""
+
+    TCP = "tcp"
+    IPV6 = "ipv6"
+    QUIC = "quic"
+    DOH = "doh"
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,8 @@ class Endpoint:
     expect_status: tuple[int, ...] = ()
     expect_title: tuple[str, ...] = ()
     note: str = ""
+    h3: bool = False
+    """The host serves HTTP/3 (QUIC) too: `--bypass` tries a QUIC handshake without waiting for Alt-Svc."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,7 @@ class Target:
     method: str = "GET"
     expect_status: tuple[int, ...] = ()
     expect_title: tuple[str, ...] = ()
+    h3: bool = False
 
     @classmethod
     def from_endpoint(cls, endpoint: Endpoint) -> Target:
@@ -106,6 +121,7 @@ class Target:
             method=endpoint.method,
             expect_status=endpoint.expect_status,
             expect_title=endpoint.expect_title,
+            h3=endpoint.h3,
         )
 
 
@@ -149,6 +165,8 @@ class HttpEvidence:
     bytes_read: int = 0
     redirects: tuple[str, ...] = ()
     fingerprint: str = ""
+    alt_svc: str = ""
+    """The Alt-Svc header (RFC 7838): where the site offers HTTP/3 (`h3`), the QUIC path is worth trying."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +191,8 @@ class ProbeResult:
     started_at: str = ""
     notes: tuple[str, ...] = ()
     """What was unusual but did not change the status (an unexpected status code from the real site)."""
+    path: ProbePath = ProbePath.TCP
+    """The way to the site this probe took (`tcp` for the ordinary probe; see ProbePath)."""
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ class HostsFile:
 
     path: str
     entries: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    kind: str = "hosts file"
+    """What the table is, for the evidence: the hosts file, or another answer given ahead (a DoH answer)."""
 
     def lookup(self, name: str) -> tuple[str, ...]:
         return self.entries.get(name.lower().rstrip("."), ())
@@ -109,8 +111,19 @@ class Answer:
     private: str = ""
 
 
+FAMILIES: dict[str, tuple[dns.rdatatype.RdataType, ...]] = {
+    "any": (dns.rdatatype.A, dns.rdatatype.AAAA),
+    "ipv6": (dns.rdatatype.AAAA,),
+}
+"""Which records a lookup asks for: A, then AAAA when there is no A (`any`); or AAAA alone (`ipv6`)."""
+
+
 def resolve(
-    resolver: dns.resolver.Resolver, name: str, deadline: Deadline, hosts: HostsFile | None = None
+    resolver: dns.resolver.Resolver,
+    name: str,
+    deadline: Deadline,
+    hosts: HostsFile | None = None,
+    family: str = "any",
 ) -> Answer:
     """The addresses of `name`; raises LayerFailure with a dns_* status when there are none worth using.
 
@@ -126,13 +139,15 @@ def resolve(
         return Answer(literal, (name,))
 
     listed = hosts.lookup(name) if hosts is not None else ()
+    if family == "ipv6":
+        listed = tuple(address for address in listed if ":" in address)
     if listed:
         assert hosts is not None
-        where, answers, rcode = f"hosts file ({hosts.path})", list(listed), "hosts"
+        where, answers, rcode = f"{hosts.kind} ({hosts.path})", list(listed), "hosts"
     else:
         where, rcode = describe_resolver(resolver), "NOERROR"
         try:
-            answers = lookup(resolver, name, deadline)
+            answers = lookup(resolver, name, deadline, FAMILIES[family])
         except LayerFailure as failure:
             failure.dns = DnsEvidence(name=name, resolver=where, rcode=_RCODES.get(failure.status, "no answer"))
             raise
@@ -155,14 +170,21 @@ def resolve(
     )
 
 
-def lookup(resolver: dns.resolver.Resolver, name: str, deadline: Deadline) -> list[str]:
-    """The A (else AAAA) answers for `name`; LayerFailure with a dns_* status when there are none."""
+def lookup(
+    resolver: dns.resolver.Resolver,
+    name: str,
+    deadline: Deadline,
+    rdtypes: tuple[dns.rdatatype.RdataType, ...] = FAMILIES["any"],
+) -> list[str]:
+    """The A (else AAAA) answers for `name`, or those of `rdtypes`; LayerFailure with a dns_* status when
+    there are none."""
     where = describe_resolver(resolver)
-    for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+    for rdtype in rdtypes:
         answers = _ask(resolver, where, name, rdtype, deadline)
         if answers:
             return answers
-    raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"{where} has no address (A/AAAA) for {name}")
+    wanted = "/".join(dns.rdatatype.to_text(rdtype) for rdtype in rdtypes)
+    raise LayerFailure(Status.DNS_ERROR, Layer.DNS, f"{where} has no address ({wanted}) for {name}")
 
 
 def _ask(

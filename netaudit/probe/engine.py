@@ -16,7 +16,18 @@ from urllib.parse import urljoin, urlsplit
 import dns.resolver
 
 from netaudit.errors import LocalResourceError, NetauditError, local_resource_error
-from netaudit.model import DnsEvidence, HttpEvidence, Layer, ProbeResult, ProxySpec, Route, Status, Target, TlsEvidence
+from netaudit.model import (
+    DnsEvidence,
+    HttpEvidence,
+    Layer,
+    ProbePath,
+    ProbeResult,
+    ProxySpec,
+    Route,
+    Status,
+    Target,
+    TlsEvidence,
+)
 from netaudit.net.config import NetConfig
 from netaudit.probe import dns as dns_layer
 from netaudit.probe import proxy as proxy_layer
@@ -69,8 +80,14 @@ class Prober:
         proxy_addresses: dict[str, list[str]] | None = None,
         hints: RunHints | None = None,
         hosts: dns_layer.HostsFile | None = None,
+        path: ProbePath = ProbePath.TCP,
+        family: str = "any",
     ) -> None:
         self.config = config
+        self.path = path
+        """The way this prober's results are labelled with (a bypass prober says ipv6 or doh)."""
+        self.family = family
+        """Which addresses a name resolves to here: `any` (A, else AAAA) or `ipv6` (AAAA only)."""
         self.resolver = resolver or dns_layer.make_resolver(config.resolver)
         self.stores = stores or tls_layer.TrustStores(config.ca_bundle, config.public_roots)
         self.secrets = config.secrets()
@@ -78,6 +95,8 @@ class Prober:
         self._proxy_lock = threading.Lock()
         self.hints = hints or RunHints()
         self.hosts = hosts
+        self.dial = False
+        """Through a proxy, CONNECT to the address `hosts` lists for a name instead of the name (see on_path)."""
         self.connects = tcp_layer.ConnectLedger()  # this identity's direct connections: drops shared per run
 
     def with_config(self, config: NetConfig) -> Prober:
@@ -90,6 +109,35 @@ class Prober:
             hints=self.hints,
             hosts=self.hosts,
         )
+
+    def on_path(
+        self,
+        path: ProbePath,
+        *,
+        family: str = "any",
+        answers: dns_layer.HostsFile | None = None,
+        config: NetConfig | None = None,
+        dial: bool = False,
+    ) -> Prober:
+        """A prober for a path around the policy: the same identity, resolver and trust, its own DNS outcomes.
+
+        `family="ipv6"` resolves names to their AAAA records only; `answers` are addresses found ahead
+        (a DoH answer), used instead of the resolver for the names they list; `config` another route
+        (going direct where the identity uses a proxy); `dial` asks the proxy for those addresses
+        instead of the names (CONNECT address:port; TLS still names the host).
+        """
+        prober = Prober(
+            config or self.config,
+            resolver=self.resolver,
+            stores=self.stores,
+            proxy_addresses=self._proxy_addresses,
+            hints=RunHints(),
+            hosts=answers if answers is not None else self.hosts,
+            path=path,
+            family=family,
+        )
+        prober.dial = dial
+        return prober
 
     def proxy_addresses(self, spec: ProxySpec, deadline: Deadline) -> list[str]:
         """The proxy's addresses, looked up once per run: with --resolver when given (no sinkhole rule:
@@ -175,11 +223,14 @@ class Prober:
             elapsed_ms=watch.elapsed_ms(),
             started_at=started_at,
             notes=tuple(redact(note, self.secrets) for note in trace.notes),
+            path=self.path,
         )
 
     def _follow(self, target: Target, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> tuple[Status, str]:
         url = target.url
         method = target.method
+        if urlsplit(url).scheme in ("tcp", "tls"):
+            return self._connect_only(url, deadline, watch, trace)
         for hop in range(MAX_REDIRECTS + 1):
             answer = self._fetch(url, method, deadline, watch, trace)
             text = answer.text()
@@ -196,6 +247,7 @@ class Prober:
                 bytes_read=len(answer.body),
                 redirects=tuple(trace.redirects),
                 fingerprint=fingerprint.product if fingerprint else "",
+                alt_svc=answer.headers.get("alt-svc", "") if trace.reached_site() else "",
             )
             if answer.status in _REDIRECTS and location and not fingerprint:
                 if hop == MAX_REDIRECTS:
@@ -218,6 +270,38 @@ class Prober:
                 )
             return verdict.status, verdict.detail
         raise AssertionError("unreachable")
+
+    def _connect_only(self, url: str, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> tuple[Status, str]:
+        """A chat server's endpoint (`tcp://` or `tls://host:port`): as far as the connection or the TLS
+        handshake, no request; through the proxy with CONNECT when the route uses one (as for https)."""
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or 443
+        proxy = self.config.proxy_for(f"https://{parts.netloc}/")
+        trace.route = Route.PROXY if proxy else Route.DIRECT
+        trace.proxy = proxy
+        if proxy is None:
+            sock = self._direct(host, port, deadline, watch, trace)
+        else:
+            try:
+                sock = self._tunnel(proxy, host, port, deadline, watch, trace)
+            except LayerFailure as failure:
+                if failure.status is Status.PROXY_DENIED and port != 443:
+                    failure.detail += (
+                        f" (many proxies allow CONNECT only to port 443, as Squid's default SSL_ports does: "
+                        f"port {port} needs a rule of its own)"
+                    )
+                raise
+        way = f" through the proxy {proxy.masked()}" if proxy else ""
+        if parts.scheme == "tcp":
+            sock.close()
+            return Status.REACHABLE, f"a TCP connection to {host}:{port} opened{way} (nothing sent)"
+        self._tls(sock, host, port, proxy, deadline, watch, trace).close()
+        if trace.tls is not None and not trace.tls.verified_public:
+            return Status.INSPECTED, (
+                f"the TLS handshake with {host}:{port} completed{way}, but TLS was intercepted: the certificate is "
+                f"issued by {trace.tls.issuer}, trusted by this workstation and not by the public roots"
+            )
+        return Status.REACHABLE, f"the TLS handshake with {host}:{port} completed{way} (no request sent)"
 
     def _fetch(self, url: str, method: str, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> HttpAnswer:
         parts = urlsplit(url)
@@ -281,7 +365,7 @@ class Prober:
             return known
         started = monotonic()
         try:
-            answer = dns_layer.resolve(self.resolver, host, deadline, self.hosts)
+            answer = dns_layer.resolve(self.resolver, host, deadline, self.hosts, self.family)
         except LayerFailure as failure:
             outcome = Resolved(failure.dns, (), failure, round((monotonic() - started) * 1000, 1))
             if failure.status is Status.DNS_ERROR:
@@ -315,9 +399,14 @@ class Prober:
     ) -> socket.socket:
         trace.layer = Layer.PROXY
         trace.dns = DnsEvidence(name=host, resolver="the proxy", resolved_by_proxy=True)
+        listed = self.hosts.lookup(host) if self.dial and self.hosts is not None else ()
+        if listed and self.hosts is not None:
+            where = f"{self.hosts.kind} ({self.hosts.path})"
+            trace.dns = DnsEvidence(name=host, resolver=where, answers=listed, rcode="hosts")
         started = monotonic()
         try:
-            return proxy_layer.open_tunnel(proxy, self.proxy_addresses(proxy, deadline), host, port, deadline)
+            authority = listed[0] if listed else host
+            return proxy_layer.open_tunnel(proxy, self.proxy_addresses(proxy, deadline), authority, port, deadline)
         finally:
             watch.lap("proxy", started)
 

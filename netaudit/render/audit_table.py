@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from tabulate import tabulate
 
-from netaudit.model import AuditRun, FindingKind
+from netaudit.model import AuditRun, FindingKind, ProbePath
 from netaudit.render.view import SEVERITY, AuditView, FindingView, build_view
 from netaudit.render.wording import checks_text, hours_side, seen, untested_reason
 
@@ -102,7 +102,7 @@ def _network(view: AuditView, paint: Paint) -> str:
                 paint(f.kind.value),
                 f.finding.profile,
                 f.finding.platform,
-                f.finding.capability.value,
+                f.finding.capability.value + ("" if f.finding.path is ProbePath.TCP else f" ({f.finding.path})"),
                 f.expectation,
                 f.finding.observed,
             ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netaudit.model import Layer, ProbeResult, Route, Status
+from netaudit.model import Layer, ProbePath, ProbeResult, Route, Status
 from netaudit.secrets import mask_url
 
 
@@ -34,6 +34,8 @@ class Evidence:
     notes: tuple[str, ...] = ()
     started_at: str = ""
     elapsed_ms: float = 0.0
+    path: ProbePath = ProbePath.TCP
+    """The way the probe took: `tcp`, or a path around the policy (ipv6, quic, doh)."""
 
     @classmethod
     def of(cls, result: ProbeResult) -> Evidence:
@@ -41,6 +43,7 @@ class Evidence:
         notes = (*result.notes, *((dns.note,) if dns and dns.note else ()))
         return cls(
             endpoint=result.id,
+            path=result.path,
             url=result.url,
             status=result.status,
             layer=result.layer,

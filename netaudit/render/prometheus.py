@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from netaudit.model import AuditRun, FindingKind
+from netaudit.model import AuditRun, FindingKind, ProbePath
 from netaudit.render.view import build_view
 
 Labels = tuple[tuple[str, str], ...]
@@ -60,6 +60,8 @@ def render_audit(run: AuditRun) -> str:
                     ("identity", e.identity or ""),
                     ("status", e.status.value),
                     ("layer", e.layer.value),
+                    # A path around the policy (--bypass) is a series of its own; the ordinary path keeps its labels.
+                    *((("path", e.path.value),) if e.path is not ProbePath.TCP else ()),
                 ),
                 1,
             )

@@ -6,7 +6,7 @@ from collections import Counter
 
 from tabulate import tabulate
 
-from netaudit.model import Capability, Platform, ProbeRun
+from netaudit.model import Capability, Platform, ProbePath, ProbeRun
 
 _DETAIL_WIDTH = 90
 
@@ -20,7 +20,7 @@ def render_probe(run: ProbeRun) -> str:
     """One row per result, then a count per status."""
     rows = [
         [
-            result.id,
+            result.id if result.path is ProbePath.TCP else f"{result.id} ({result.path})",
             result.status.value,
             result.layer.value,
             result.route.value,

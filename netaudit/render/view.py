@@ -25,6 +25,7 @@ from netaudit.model import (
     Finding,
     FindingKind,
     Organization,
+    ProbePath,
     ProbeResult,
     Profile,
     ProfileReadiness,
@@ -57,6 +58,8 @@ NEEDS_ACTION = frozenset({FindingKind.GAP, FindingKind.LEAK, FindingKind.DEGRADE
 """The kinds someone has to act on (they carry a remediation line)."""
 
 _CAPABILITIES = tuple(Capability)
+_WEB = tuple(c for c in Capability if c is not Capability.MESSAGE)
+"""What every platform is expected to cover; messaging belongs to the platforms that have a messenger."""
 
 
 def severity(kind: FindingKind) -> int:
@@ -299,7 +302,7 @@ def build_view(run: AuditRun) -> AuditView:
         missing_capabilities=tuple(
             (platform.id, missing)
             for platform in run.platforms
-            if (missing := tuple(c for c in _CAPABILITIES if all(e.capability is not c for e in platform.endpoints)))
+            if (missing := tuple(c for c in _WEB if all(e.capability is not c for e in platform.endpoints)))
         ),
         readiness=run.readiness,
         observations=tuple(
@@ -310,19 +313,19 @@ def build_view(run: AuditRun) -> AuditView:
     )
 
 
-def _results_by_profile(run: AuditRun) -> dict[tuple[str, str], ProbeResult]:
-    """(profile, endpoint id) -> the result of that profile's identity."""
-    found: dict[tuple[str, str], ProbeResult] = {}
+def _results_by_profile(run: AuditRun) -> dict[tuple[str, str, ProbePath], ProbeResult]:
+    """(profile, endpoint id, path) -> the result of that profile's identity on that path."""
+    found: dict[tuple[str, str, ProbePath], ProbeResult] = {}
     for result, names in zip(run.observations, run.observation_profiles, strict=True):
         for name in names:
-            found.setdefault((name, result.id), result)
+            found.setdefault((name, result.id, result.path), result)
     return found
 
 
 def _finding(
-    finding: Finding, results: dict[tuple[str, str], ProbeResult], profile: Profile, timezone: ZoneInfo
+    finding: Finding, results: dict[tuple[str, str, ProbePath], ProbeResult], profile: Profile, timezone: ZoneInfo
 ) -> FindingView:
-    own = [results[key] for e in finding.endpoints if (key := (finding.profile, e)) in results]
+    own = [results[key] for e in finding.endpoints if (key := (finding.profile, e, finding.path)) in results]
     # The deciding result is the first whose status the finding reports (the model does not name it).
     deciding = [r for r in own if r.status.value == finding.observed][:1]
     ordered = deciding + [r for r in own if r not in deciding]
@@ -351,7 +354,7 @@ def _attention(views: Sequence[ProfileView], ids: Sequence[str]) -> tuple[Findin
 
 
 def _route(
-    route: ProfileRoute | None, profile: str, run: AuditRun, results: dict[tuple[str, str], ProbeResult]
+    route: ProfileRoute | None, profile: str, run: AuditRun, results: dict[tuple[str, str, ProbePath], ProbeResult]
 ) -> RouteView:
     if route is not None:
         control = Evidence.of(route.control) if route.control else None
@@ -365,7 +368,7 @@ def _route(
             control_failed=route.control_failed,
         )
     # A run without routes: the route is the one its results took, or the reason it has none.
-    for (name, _), result in results.items():
+    for (name, _, _), result in results.items():
         if name == profile:
             via = mask_url(result.proxy) if result.proxy else result.route.value
             return RouteView(profile=profile, via=via, identity=result.identity)

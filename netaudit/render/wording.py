@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from netaudit.hours import in_hours
-from netaudit.model import AccessLevel, Capability, Enforcement, Finding, FindingKind, Rules, Status
+from netaudit.model import AccessLevel, Capability, Enforcement, Finding, FindingKind, ProbePath, Rules, Status
 from netaudit.render.evidence import Evidence
 
 if TYPE_CHECKING:
@@ -208,6 +208,8 @@ def moment(when: datetime, tz: ZoneInfo) -> str:
 def seen(evidence: Evidence) -> str:
     """One result in one line: endpoint, status and layer, the way it went, then what was seen, then why."""
     via = f"via {evidence.proxy}" if evidence.proxy else "direct"
+    if evidence.path is not ProbePath.TCP:
+        via += f" over {evidence.path}"
     parts = [f"{evidence.endpoint} {evidence.status} at the {evidence.layer} layer, {via}"]
     if evidence.identity:
         parts[0] += f" as {evidence.identity}"

@@ -38,11 +38,13 @@ class Dnsmasq:
     namespace: str
     listen: str
     extra: dict[str, str] = field(default_factory=dict)
+    extra_lines: list[str] = field(default_factory=list)
+    """More hosts-file lines (e.g. AAAA records: `2001:db8::1 name`), written after `extra`."""
 
     def add_hosts(self, records: Mapping[str, str], timeout: float = 10.0) -> None:
         """Serve more name -> address records (e.g. ~1,000 benchmark names), then wait until live."""
         self.extra.update(records)
-        write_hosts(self.extra_hosts_file, self.extra)
+        write_hosts(self.extra_hosts_file, self.extra, self.extra_lines)
         self.service.signal(signal.SIGHUP)
         if not records:
             return
@@ -58,10 +60,11 @@ class Dnsmasq:
         raise LabError(f"dnsmasq did not pick up {len(records)} new records\n{self.service.logs()}")
 
 
-def write_hosts(path: Path, records: Mapping[str, str]) -> None:
+def write_hosts(path: Path, records: Mapping[str, str], lines: list[str] | None = None) -> None:
     """A hosts file, written atomically and readable by dnsmasq's unprivileged user."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(f"{addr} {name}\n" for name, addr in records.items()), encoding="utf-8")
+    text = "".join(f"{addr} {name}\n" for name, addr in records.items()) + "".join(f"{x}\n" for x in lines or [])
+    tmp.write_text(text, encoding="utf-8")
     os.chmod(tmp, 0o644)
     tmp.replace(path)
 

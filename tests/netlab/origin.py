@@ -208,6 +208,7 @@ class OriginServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.behaviour = behaviour
         self.tls_context = tls_context
         self.delay = delay
+        self.address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
         super().__init__((address, port), Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:

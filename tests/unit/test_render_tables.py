@@ -191,9 +191,9 @@ def test_probe_table() -> None:
 
 def test_catalog_and_platform_tables() -> None:
     catalog = render_catalog(render_run.platforms())
-    assert _row(catalog, "platform") == ["platform", "name", "read", "media", "login", "post", "file"]
-    assert _row(catalog, "chirp") == ["chirp", "Chirp", "1", "2", "0", "1", "chirp.toml"]
-    assert _row(catalog, "facade") == ["facade", "Facade <Book>", "1", "0", "0", "1", "facade.toml"]
+    assert _row(catalog, "platform") == ["platform", "name", "read", "media", "login", "post", "message", "file"]
+    assert _row(catalog, "chirp") == ["chirp", "Chirp", "1", "2", "0", "1", "0", "chirp.toml"]
+    assert _row(catalog, "facade") == ["facade", "Facade <Book>", "1", "0", "0", "1", "0", "facade.toml"]
     platform = render_platform(render_run.platforms()[1])
     assert platform.splitlines()[0] == "Facade <Book> [facade] (also: fb) from facade.toml"
     assert _row(platform, "facade.read.1") == [
@@ -217,13 +217,14 @@ def test_profiles_tables() -> None:
     one = PolicySet(policy.organization, {"staff": policy.profiles["staff"]}, policy.sources)
     shown = render_profile(PolicyListing(one, ("chirp", "facade")))
     # A reader may read, load media and sign in, but not post; none is nothing at all.
-    assert _row(shown, "chirp") == ["chirp", "read", "yes", "yes", "yes", "-"]
-    assert _row(shown, "facade") == ["facade", "none", "-", "-", "-", "-"]
+    assert _row(shown, "chirp") == ["chirp", "read", "yes", "yes", "yes", "-", "-"]
+    assert _row(shown, "facade") == ["facade", "none", "-", "-", "-", "-", "-"]
     assert "hours:    mon-fri 12:00-13:00 Europe/London (enforced by firewall)" in shown
     comms = PolicySet(policy.organization, {"comms": policy.profiles["comms"]}, policy.sources)
     assert _row(render_profile(PolicyListing(comms, ("chirp",))), "chirp") == [
         "chirp",
         "post",
+        "yes",
         "yes",
         "yes",
         "yes",
