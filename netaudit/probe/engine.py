@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
 import ssl
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import monotonic
 from urllib.parse import urljoin, urlsplit
@@ -26,7 +22,6 @@ from netaudit.model import (
     Route,
     Status,
     Target,
-    TlsEvidence,
 )
 from netaudit.net.config import NetConfig
 from netaudit.probe import dns as dns_layer
@@ -35,8 +30,9 @@ from netaudit.probe import tcp as tcp_layer
 from netaudit.probe import tls as tls_layer
 from netaudit.probe.blockpages import match_block_page, page_title
 from netaudit.probe.classify import Verdict, classify_answer, site_answer
+from netaudit.probe.connection import Connections, Trace
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure, Stopwatch
-from netaudit.probe.hints import Resolved, RunHints
+from netaudit.probe.hints import RunHints
 from netaudit.probe.http import HttpAnswer, HttpProtocolError, build_request, read_body, read_head
 from netaudit.probe.inspection import inspected_by
 from netaudit.probe.proxyauth import basic_credentials
@@ -49,26 +45,7 @@ MAX_REDIRECTS = 5
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-@dataclass
-class _Trace:
-    """What one probe has seen so far; a failure at any layer keeps the evidence gathered before it."""
-
-    layer: Layer = Layer.DNS
-    route: Route = Route.DIRECT
-    proxy: ProxySpec | None = None
-    dns: DnsEvidence | None = None
-    tls: TlsEvidence | None = None
-    http: HttpEvidence | None = None
-    redirects: list[str] = field(default_factory=list)
-    private: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    def reached_site(self) -> bool:
-        """True when the answer came inside a TLS session verified for the name against public roots."""
-        return self.tls is not None and self.tls.verified_public
-
-
-class Prober:
+class Prober(Connections):
     """Probes targets with one network configuration (one identity, one route)."""
 
     def __init__(
@@ -139,36 +116,12 @@ class Prober:
         prober.dial = dial
         return prober
 
-    def proxy_addresses(self, spec: ProxySpec, deadline: Deadline) -> list[str]:
-        """The proxy's addresses, looked up once per run: with --resolver when given (no sinkhole rule:
-        proxies live at private addresses), else as the system resolves names (hosts file included)."""
-        try:
-            ipaddress.ip_address(spec.host)
-            return [spec.host]
-        except ValueError:
-            pass
-        with self._proxy_lock:
-            if spec.host not in self._proxy_addresses:
-                try:
-                    if self.config.resolver is not None:
-                        found = dns_layer.lookup(self.resolver, spec.host, deadline)
-                    else:
-                        infos = socket.getaddrinfo(spec.host, spec.port, type=socket.SOCK_STREAM)
-                        found = list(dict.fromkeys(str(info[4][0]) for info in infos))
-                except (LayerFailure, OSError) as exc:
-                    reason = exc.detail if isinstance(exc, LayerFailure) else str(exc)
-                    raise LayerFailure(
-                        Status.PROXY_ERROR, Layer.PROXY, f"cannot resolve the proxy {spec.masked()}: {reason}"
-                    ) from exc
-                self._proxy_addresses[spec.host] = found
-            return self._proxy_addresses[spec.host]
-
     def probe(self, target: Target) -> ProbeResult:
         """Probe `target`; never raises: every failure becomes a status with a detail."""
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
         deadline = Deadline(self.config.timeout)
         watch = Stopwatch()
-        trace = _Trace()
+        trace = Trace()
         try:
             status, detail = self._follow(target, deadline, watch, trace)
         except LayerFailure as failure:
@@ -200,9 +153,12 @@ class Prober:
             # A private-use answer that does not lead to the site: the resolver's answer is what keeps the user out.
             name = trace.dns.name if trace.dns else urlsplit(target.url).hostname
             resolver = trace.dns.resolver if trace.dns else "the resolver"
-            status, detail = Status.DNS_SINKHOLE, (
-                f"{resolver} answers {name} with {trace.private}, and that address does not reach the site "
-                f"({status}: {detail})"
+            status, detail = (
+                Status.DNS_SINKHOLE,
+                (
+                    f"{resolver} answers {name} with {trace.private}, and that address does not reach the site "
+                    f"({status}: {detail})"
+                ),
             )
             trace.layer = Layer.DNS
         return ProbeResult(
@@ -226,7 +182,7 @@ class Prober:
             path=self.path,
         )
 
-    def _follow(self, target: Target, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> tuple[Status, str]:
+    def _follow(self, target: Target, deadline: Deadline, watch: Stopwatch, trace: Trace) -> tuple[Status, str]:
         url = target.url
         method = target.method
         if urlsplit(url).scheme in ("tcp", "tls"):
@@ -271,7 +227,7 @@ class Prober:
             return verdict.status, verdict.detail
         raise AssertionError("unreachable")
 
-    def _connect_only(self, url: str, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> tuple[Status, str]:
+    def _connect_only(self, url: str, deadline: Deadline, watch: Stopwatch, trace: Trace) -> tuple[Status, str]:
         """A chat server's endpoint (`tcp://` or `tls://host:port`): as far as the connection or the TLS
         handshake, no request; through the proxy with CONNECT when the route uses one (as for https)."""
         parts = urlsplit(url)
@@ -303,7 +259,7 @@ class Prober:
             )
         return Status.REACHABLE, f"the TLS handshake with {host}:{port} completed{way} (no request sent)"
 
-    def _fetch(self, url: str, method: str, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> HttpAnswer:
+    def _fetch(self, url: str, method: str, deadline: Deadline, watch: Stopwatch, trace: Trace) -> HttpAnswer:
         parts = urlsplit(url)
         host = parts.hostname or ""
         https = parts.scheme == "https"
@@ -338,120 +294,13 @@ class Prober:
             raise
         return self._answer(stream, method, deadline, watch, trace)
 
-    def _direct(self, host: str, port: int, deadline: Deadline, watch: Stopwatch, trace: _Trace) -> socket.socket:
-        trace.layer = Layer.DNS
-        started = monotonic()
-        outcome = self._resolve(host, deadline)
-        watch.add("dns", outcome.elapsed_ms)
-        # Resolved ahead of the probe (or for an earlier one): count the lookup in this probe's time too.
-        watch.ahead_ms += max(0.0, outcome.elapsed_ms - (monotonic() - started) * 1000)
-        if outcome.failure is not None:
-            failure = LayerFailure(outcome.failure.status, outcome.failure.layer, outcome.failure.detail)
-            failure.dns = outcome.evidence
-            raise failure
-        trace.dns = outcome.evidence
-        trace.private = outcome.private
-        trace.layer = Layer.TCP
-        started = monotonic()
-        try:
-            return tcp_layer.connect(list(outcome.addresses), port, deadline, self.hints.hanging, self.connects)
-        finally:
-            watch.lap("tcp", started)
-
-    def _resolve(self, host: str, deadline: Deadline) -> Resolved:
-        """The name's DNS outcome, asked once per run: definite answers are kept for every later probe."""
-        known = self.hints.resolved(host)
-        if known is not None:
-            return known
-        started = monotonic()
-        try:
-            answer = dns_layer.resolve(self.resolver, host, deadline, self.hosts, self.family)
-        except LayerFailure as failure:
-            outcome = Resolved(failure.dns, (), failure, round((monotonic() - started) * 1000, 1))
-            if failure.status is Status.DNS_ERROR:
-                return outcome  # a timeout or SERVFAIL may pass: the next probe asks again
-            return self.hints.remember(host, outcome)
-        elapsed = round((monotonic() - started) * 1000, 1)
-        return self.hints.remember(host, Resolved(answer.evidence, answer.addresses, None, elapsed, answer.private))
-
-    def prepare(self, target: Target) -> tuple[str, ...]:
-        """Resolve the target's name ahead of its probe (direct route only), so the runner can order work;
-        returns the addresses its connection will try (none for a proxy route or a failed lookup)."""
-        try:
-            if self.config.proxy_for(target.url) is not None:
-                return ()
-        except NetauditError:
-            return ()
-        host = urlsplit(target.url).hostname
-        if not host:
-            return ()
-        try:
-            return self._resolve(host, Deadline(self.config.timeout)).addresses
-        except (NetauditError, OSError):
-            return ()  # the probe itself meets the same problem and reports it
-
-    def on_hanging(self, listener: Callable[[str], None]) -> None:
-        """Tell `listener` each address seen hanging on connect this run (the runner starts those targets first)."""
-        self.hints.on_hanging(listener)
-
-    def _tunnel(
-        self, proxy: ProxySpec, host: str, port: int, deadline: Deadline, watch: Stopwatch, trace: _Trace
-    ) -> socket.socket:
-        trace.layer = Layer.PROXY
-        trace.dns = DnsEvidence(name=host, resolver="the proxy", resolved_by_proxy=True)
-        listed = self.hosts.lookup(host) if self.dial and self.hosts is not None else ()
-        if listed and self.hosts is not None:
-            where = f"{self.hosts.kind} ({self.hosts.path})"
-            trace.dns = DnsEvidence(name=host, resolver=where, answers=listed, rcode="hosts")
-        started = monotonic()
-        try:
-            authority = listed[0] if listed else host
-            return proxy_layer.open_tunnel(proxy, self.proxy_addresses(proxy, deadline), authority, port, deadline)
-        finally:
-            watch.lap("proxy", started)
-
-    def _tls(
-        self,
-        sock: socket.socket,
-        host: str,
-        port: int,
-        proxy: ProxySpec | None,
-        deadline: Deadline,
-        watch: Stopwatch,
-        trace: _Trace,
-    ) -> socket.socket:
-        trace.layer = Layer.TLS
-        started = monotonic()
-        try:
-            tls_sock, trace.tls = tls_layer.handshake(sock, host, self.stores, deadline)
-            return tls_sock
-        except LayerFailure as failure:
-            if failure.status is Status.TLS_UNTRUSTED:
-                trace.tls = self._peek(host, port, proxy, deadline)
-                if trace.tls and trace.tls.issuer:
-                    failure.detail += f" (issued by {trace.tls.issuer})"
-            raise
-        finally:
-            watch.lap("tls", started)
-
-    def _peek(self, host: str, port: int, proxy: ProxySpec | None, deadline: Deadline) -> TlsEvidence | None:
-        # Evidence for an untrusted certificate: who issued it. Best effort, inside the same deadline.
-        try:
-            if proxy is None:
-                sock = tcp_layer.connect(list(self._resolve(host, deadline).addresses), port, deadline)
-            else:
-                sock = proxy_layer.open_tunnel(proxy, self.proxy_addresses(proxy, deadline), host, port, deadline)
-            return tls_layer.peek_certificate(sock, host, self.stores, deadline)
-        except (LayerFailure, DeadlineExceeded, OSError):
-            return None
-
     def _answer(
         self,
         stream: Stream,
         method: str,
         deadline: Deadline,
         watch: Stopwatch,
-        trace: _Trace,
+        trace: Trace,
         *,
         proxy: ProxySpec | None = None,
         what: str = "",
@@ -473,7 +322,7 @@ class Prober:
             stream.sock.close()
 
     @staticmethod
-    def _stalled(trace: _Trace) -> str:
+    def _stalled(trace: Trace) -> str:
         where = {
             Layer.DNS: "waiting for DNS",
             Layer.TCP: "connecting",
@@ -484,7 +333,7 @@ class Prober:
         return f"the probe's deadline passed {where}".strip()
 
     @staticmethod
-    def _broken(trace: _Trace, exc: BaseException) -> tuple[Status, str]:
+    def _broken(trace: Trace, exc: BaseException) -> tuple[Status, str]:
         if isinstance(exc, TimeoutError):
             return Status.TIMEOUT, Prober._stalled(trace)
         if isinstance(exc, ConnectionResetError):

@@ -56,3 +56,22 @@ def test_every_status_is_documented(status: Status) -> None:
 @pytest.mark.parametrize("finding", list(FindingKind))
 def test_every_finding_is_documented(finding: FindingKind) -> None:
     assert f"| `{finding.value}` |" in README
+
+
+PACKAGE = Path(__file__).resolve().parents[2] / "netaudit"
+MODULES = sorted(
+    str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py") if path.name not in ("__init__.py", "__main__.py")
+)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_is_in_the_readme_layout(module: str) -> None:
+    layout = README[README.index("## Layout") :]
+    assert f"| `{module}` |" in layout, f"README's Layout section does not name netaudit/{module}"
+
+
+def test_the_readme_layout_names_no_module_that_is_gone() -> None:
+    layout = README[README.index("## Layout") :]
+    named = {line.split("`")[1] for line in layout.splitlines() if line.startswith("| `")}
+    gone = [name for name in named if not (PACKAGE / name).exists()]
+    assert not gone, f"README's Layout names modules that do not exist: {gone}"
