@@ -1,10 +1,17 @@
-"""Where the built-in catalog (checks/) and example profiles (profiles/) are on this machine."""
+"""Where the built-in catalog (checks/) and example profiles (profiles/) are on this machine, and how package
+data is loaded once."""
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 _PACKAGE = Path(__file__).resolve().parent
+
+T = TypeVar("T")
 
 
 def _data_dir(name: str) -> Path:
@@ -29,3 +36,23 @@ def builtin_profiles_dir() -> Path:
 def package_data(name: str) -> Path:
     """A data file that ships with the package (e.g. the block-page fingerprints)."""
     return _PACKAGE / "data" / name
+
+
+def load_once(function: Callable[..., T]) -> Callable[..., T]:
+    """Cache a loader of package data by its arguments, computed once even when many probe threads ask
+    at the same moment (functools' caches let every thread that misses compute the value itself)."""
+    results: dict[tuple[Any, ...], T] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(function)
+    def loader(*args: Any) -> T:
+        try:
+            return results[args]
+        except KeyError:
+            pass
+        with lock:
+            if args not in results:
+                results[args] = function(*args)
+            return results[args]
+
+    return loader

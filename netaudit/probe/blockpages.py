@@ -26,7 +26,7 @@ from typing import Any
 from ahocorasick_rs import AhoCorasick, Implementation
 
 from netaudit.errors import InputError
-from netaudit.resources import package_data
+from netaudit.resources import load_once, package_data
 from netaudit.tomlsource import InvalidToml, NotUtf8, TomlSource, UnreadableFile
 
 BODY_WINDOW = 64 * 1024
@@ -161,7 +161,7 @@ def _parse_fingerprint(entry: Any, label: str) -> Fingerprint:
     return Fingerprint(product, location, match, pattern, tuple(statuses), name, source)
 
 
-@functools.lru_cache(maxsize=16)
+@load_once
 def _load(path: Path) -> tuple[Fingerprint, ...]:
     toml, entries = read_entries(path, "fingerprint")
     fingerprints: list[Fingerprint] = []
@@ -182,7 +182,7 @@ def default_files() -> tuple[Path, ...]:
     return tuple(package_data(name) for name in DEFAULT_FILES)
 
 
-@functools.lru_cache(maxsize=1)
+@load_once
 def _load_default() -> tuple[Fingerprint, ...]:
     combined: list[Fingerprint] = []
     seen: dict[str, Path] = {}
@@ -336,12 +336,12 @@ class _Matcher:
         return best.fingerprint if best is not None else None
 
 
-@functools.lru_cache(maxsize=16)
+@load_once
 def _matcher(fingerprints: tuple[Fingerprint, ...]) -> _Matcher:
     return _Matcher(fingerprints)
 
 
-@functools.lru_cache(maxsize=1)
+@load_once
 def _default_matcher() -> _Matcher:
     return _Matcher(load_fingerprints())
 

@@ -7,7 +7,6 @@ answers "whose box is this?" for a chain that the workstation trusts and the pub
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 from netaudit.errors import InputError
 from netaudit.model import TlsEvidence
-from netaudit.resources import package_data
+from netaudit.resources import load_once, package_data
 from netaudit.tomlsource import InvalidToml, NotUtf8, TomlSource, UnreadableFile
 
 _KEYS = {"product", "pattern", "source"}
@@ -49,7 +48,7 @@ def _read(path: Path) -> tuple[TomlSource, list[Any]]:
     return source, entries
 
 
-@functools.lru_cache(maxsize=8)
+@load_once
 def _load(path: Path) -> tuple[InspectionCa, ...]:
     toml, entries = _read(path)
     found: list[InspectionCa] = []

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from netaudit.errors import InputError
 from netaudit.probe.blockpages import default_files, entry_label, read_entries
+from netaudit.resources import load_once
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -96,7 +97,7 @@ def _network(text: str) -> Network:
     return ipaddress.ip_network(text.strip(), strict=False)
 
 
-@functools.lru_cache(maxsize=8)
+@load_once
 def _load_dns(path: Path) -> tuple[DnsFingerprint, ...]:
     toml, entries = read_entries(path, "dns")
     found: list[DnsFingerprint] = []
@@ -131,6 +132,34 @@ def load_dns_fingerprints(path: Path | None = None) -> tuple[DnsFingerprint, ...
     if path is not None:
         return _load_dns(Path(path))
     return tuple(entry for file in default_files() for entry in _load_dns(file))
+
+
+@dataclass(frozen=True)
+class _FilterIndex:
+    """The known filters' block addresses, for one look-up per answer: single addresses in a dict, the
+    few ranges in a list (the first entry that names an address wins, as in the files)."""
+
+    exact: dict[Address, str]
+    ranges: tuple[tuple[Network, str], ...]
+
+    def product_of(self, address: Address) -> str | None:
+        found = self.exact.get(address)
+        if found is not None:
+            return found
+        return next((product for network, product in self.ranges if _contains(network, address)), None)
+
+
+@load_once
+def _known_filters() -> _FilterIndex:
+    exact: dict[Address, str] = {}
+    ranges: list[tuple[Network, str]] = []
+    for fingerprint in load_dns_fingerprints():
+        for network in fingerprint.networks:
+            if network.num_addresses == 1:
+                exact.setdefault(network.network_address, fingerprint.product)
+            else:
+                ranges.append((network, fingerprint.product))
+    return _FilterIndex(exact, tuple(ranges))
 
 
 @functools.lru_cache(maxsize=64)
@@ -202,9 +231,9 @@ def classify_address(address: str, extra: Iterable[str] = ()) -> AddressClass:
         if any(_contains(network, candidate) for network in user_networks):
             return AddressClass(AddressKind.BLOCK, f"{shown} is a configured block address{note}")
     for candidate in candidates:
-        for fingerprint in load_dns_fingerprints():
-            if any(_contains(network, candidate) for network in fingerprint.networks):
-                return AddressClass(AddressKind.BLOCK, f"{shown} is a {fingerprint.product} block address{note}")
+        product = _known_filters().product_of(candidate)
+        if product is not None:
+            return AddressClass(AddressKind.BLOCK, f"{shown} is a {product} block address{note}")
     for candidate in candidates:
         special = _special(candidate)
         if special is not None:
