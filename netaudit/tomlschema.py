@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from netaudit.errors import InputError
 from netaudit.tomlsource import Key, TomlSource
 
-__all__ = ["Problem", "Problems", "Schema", "describe", "place", "summary"]
+__all__ = ["InvalidFile", "Problem", "Problems", "Schema", "describe", "each_entry", "place", "summary"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 
@@ -79,6 +83,29 @@ class Problems:
         last = len(self._files)
         ranked = sorted(self._items, key=lambda p: (self._files.get(p.path, last), p.line or 0))
         return list(dict.fromkeys(str(problem) for problem in ranked))
+
+
+class InvalidFile(InputError):
+    """A data file with problems: `problems` holds one line each; str() is `summary` of them."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems) or ["invalid file"]
+        super().__init__(summary(self.problems))
+
+
+def each_entry(entries: Iterable[T], read: Callable[[int, T], R]) -> list[R]:
+    """Read every ``[[table]]`` entry of a data file with `read`, which raises InputError for a wrong
+    one; every wrong entry is reported (InvalidFile), not only the first."""
+    found: list[R] = []
+    problems: list[str] = []
+    for index, entry in enumerate(entries):
+        try:
+            found.append(read(index, entry))
+        except InputError as exc:
+            problems.extend(getattr(exc, "problems", None) or [str(exc)])
+    if problems:
+        raise InvalidFile(problems)
+    return found
 
 
 def summary(lines: Sequence[str]) -> str:

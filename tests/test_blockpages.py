@@ -20,6 +20,7 @@ from netaudit.probe.blockpages import (
     match_block_page,
     page_title,
 )
+from netaudit.tomlschema import InvalidFile
 
 BUILTIN = load_fingerprints()
 
@@ -607,3 +608,20 @@ def test_literal_prefix_of_a_regexp(pattern: str, prefix: str) -> None:
         found = re.search(pattern, text)
         if found:
             assert found.group(0).startswith(prefix)
+
+
+def test_every_bad_entry_of_a_fingerprint_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "two-bad.toml"
+    path.write_text(
+        "[[fingerprint]]\nname = 'a'\nproduct = 'X'\nlocation = 'body'\nmatch = 'contains'\npattern = 'x'\n"
+        "colour = 'red'\n\n"
+        "[[fingerprint]]\nname = 'b'\nproduct = 'Y'\nlocation = 'nowhere'\nmatch = 'contains'\npattern = 'y'\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidFile) as caught:
+        load_fingerprints(path)
+    problems = caught.value.problems
+    assert len(problems) == 2
+    assert problems[0].startswith(f"{path}:1: fingerprint #1 (a): unknown key 'colour'")
+    assert problems[1].startswith(f"{path}:9: fingerprint #2 (b): location 'nowhere' is not body")
+    assert str(caught.value).endswith("(and 1 more problem)")

@@ -27,6 +27,7 @@ from ahocorasick_rs import AhoCorasick, Implementation
 
 from netaudit.errors import InputError
 from netaudit.resources import load_once, package_data
+from netaudit.tomlschema import each_entry
 from netaudit.tomlsource import InvalidToml, NotUtf8, TomlSource, UnreadableFile
 
 BODY_WINDOW = 64 * 1024
@@ -164,17 +165,18 @@ def _parse_fingerprint(entry: Any, label: str) -> Fingerprint:
 @load_once
 def _load(path: Path) -> tuple[Fingerprint, ...]:
     toml, entries = read_entries(path, "fingerprint")
-    fingerprints: list[Fingerprint] = []
     seen: set[str] = set()
-    for index, entry in enumerate(entries):
+
+    def read(index: int, entry: Any) -> Fingerprint:
         name = entry.get("name", "") if isinstance(entry, dict) else ""
         label = entry_label(toml, index, "fingerprint", name if isinstance(name, str) else "")
         fingerprint = _parse_fingerprint(entry, label)
         if fingerprint.name in seen:
             raise InputError(f"{label}: name '{fingerprint.name}' is used twice")
         seen.add(fingerprint.name)
-        fingerprints.append(fingerprint)
-    return tuple(fingerprints)
+        return fingerprint
+
+    return tuple(each_entry(entries, read))
 
 
 def default_files() -> tuple[Path, ...]:

@@ -15,6 +15,7 @@ from typing import Any
 from netaudit.errors import InputError
 from netaudit.model import TlsEvidence
 from netaudit.resources import load_once, package_data
+from netaudit.tomlschema import each_entry
 from netaudit.tomlsource import InvalidToml, NotUtf8, TomlSource, UnreadableFile
 
 _KEYS = {"product", "pattern", "source"}
@@ -51,8 +52,8 @@ def _read(path: Path) -> tuple[TomlSource, list[Any]]:
 @load_once
 def _load(path: Path) -> tuple[InspectionCa, ...]:
     toml, entries = _read(path)
-    found: list[InspectionCa] = []
-    for index, entry in enumerate(entries):
+
+    def read(index: int, entry: Any) -> InspectionCa:
         line = toml.line_of(("issuer", index))
         label = f"{path}:{line}: issuer #{index + 1}" if line else f"{path}: issuer #{index + 1}"
         if not isinstance(entry, dict):
@@ -71,8 +72,9 @@ def _load(path: Path) -> tuple[InspectionCa, ...]:
             compiled = re.compile(pattern, re.IGNORECASE)
         except re.error as exc:
             raise InputError(f"{label}: pattern is not a valid regexp: {exc}") from None
-        found.append(InspectionCa(product.strip(), compiled, source))
-    return tuple(found)
+        return InspectionCa(product.strip(), compiled, source)
+
+    return tuple(each_entry(entries, read))
 
 
 def load_inspection_cas(path: Path | None = None) -> tuple[InspectionCa, ...]:

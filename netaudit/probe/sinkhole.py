@@ -27,10 +27,12 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from netaudit.errors import InputError
 from netaudit.probe.blockpages import default_files, entry_label, read_entries
 from netaudit.resources import load_once
+from netaudit.tomlschema import each_entry
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -100,8 +102,8 @@ def _network(text: str) -> Network:
 @load_once
 def _load_dns(path: Path) -> tuple[DnsFingerprint, ...]:
     toml, entries = read_entries(path, "dns")
-    found: list[DnsFingerprint] = []
-    for index, entry in enumerate(entries):
+
+    def read(index: int, entry: Any) -> DnsFingerprint:
         label = entry_label(toml, index, "dns")
         if not isinstance(entry, dict):
             raise InputError(f"{label}: must be a table")
@@ -123,8 +125,9 @@ def _load_dns(path: Path) -> tuple[DnsFingerprint, ...]:
         source = entry.get("source", "")
         if not isinstance(source, str):
             raise InputError(f"{label}: 'source' must be a string")
-        found.append(DnsFingerprint(product.strip(), tuple(networks), source))
-    return tuple(found)
+        return DnsFingerprint(product.strip(), tuple(networks), source)
+
+    return tuple(each_entry(entries, read))
 
 
 def load_dns_fingerprints(path: Path | None = None) -> tuple[DnsFingerprint, ...]:
