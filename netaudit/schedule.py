@@ -185,13 +185,15 @@ def crontab(
         if not same:
             change = next_dst_change(org_zone, now)
             host = getattr(host_zone, "key", host_zone)
-            lines.append(f"# written in this host's timezone, {host}: replace each first line with the second")
-            lines.append(f"# after {zone}'s next change of offset, {change:%Y-%m-%d %H:%M} UTC, or use --systemd).")
+            lines.append(f"# written in this host's timezone, {host}: after {zone}'s next change of offset,")
+            lines.append(f"# {change:%Y-%m-%d %H:%M} UTC, swap each line for the commented one below it;")
+            lines.append("# or use --systemd).")
         for side in sides:
             extra = [arg for name in side.profiles for arg in ("--profile", name)]
             lines.append(f"# {side.describe(zone)}")
-            for fields in _side_lines(side, host_zone, org_zone, now):
-                lines.append(f"{fields} {prefix}{job.cron_command(extra)}")
+            for index, fields in enumerate(_side_lines(side, host_zone, org_zone, now)):
+                # Only the line for the offset in force now runs; the one for after the change waits, commented.
+                lines.append(f"{'# ' if index else ''}{fields} {prefix}{job.cron_command(extra)}")
     return "\n".join(lines) + "\n"
 
 

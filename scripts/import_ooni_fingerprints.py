@@ -2,7 +2,7 @@
 """Regenerate netaudit/data/ooni-fingerprints.toml from OONI's blocking fingerprints, in one command.
 
     git clone https://github.com/ooni/blocking-fingerprints /tmp/blocking-fingerprints
-    python3 scripts/import_ooni_fingerprints.py /tmp/blocking-fingerprints
+    python3 scripts/import_ooni_fingerprints.py ../blocking-fingerprints
 
 The script reads ``fingerprints_http.csv`` and ``fingerprints_dns.csv`` at the clone's HEAD (or
 ``--commit``) with ``git show``, so the commit it cites is the commit it read. Standard library only.

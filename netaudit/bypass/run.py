@@ -21,8 +21,7 @@ from urllib.parse import urlsplit
 from netaudit.bypass import advertises_h3, forbidden_targets
 from netaudit.bypass.doh import DohResolver, canary_state, first_answer
 from netaudit.errors import NetauditError
-from netaudit.model import DnsEvidence, Layer, ProbePath, ProbeResult, ProxyMode, ProxySpec, Route, Status, Target
-from netaudit.net.config import NetConfig
+from netaudit.model import DnsEvidence, Layer, ProbePath, ProbeResult, ProxySpec, Route, Status, Target
 from netaudit.probe.deadline import Deadline
 from netaudit.probe.dns import HostsFile
 from netaudit.probe.engine import Prober
@@ -119,7 +118,7 @@ def bypass_jobs(
             except NetauditError:
                 continue  # the ordinary probe met the same problem (proxy_error): no route to go around
             if settings.ipv6:  # from this workstation itself: an app that ignores the proxy goes this way too
-                route = None if direct else going_direct(prober.config)
+                route = None if direct else prober.config.direct()
                 ipv6 = prober.on_path(ProbePath.IPV6, family="ipv6", config=route)
                 jobs.append(Job((key, target.id, ProbePath.IPV6), ipv6, target))
             if settings.doh and ordinary.status in (DNS_BLOCKS if direct else PROXY_BLOCKS):
@@ -130,20 +129,6 @@ def bypass_jobs(
 
                 jobs.append(Job((key, target.id, ProbePath.QUIC), QuicProbe(prober), target))
     return jobs
-
-
-def going_direct(config: NetConfig) -> NetConfig:
-    """The same resolver, trust and deadline without any proxy: the way an app that ignores the proxy goes."""
-    return NetConfig(
-        mode=ProxyMode.NONE,
-        proxy=None,
-        pac_source=None,
-        resolver=config.resolver,
-        ca_bundle=config.ca_bundle,
-        ca_bundle_origin=config.ca_bundle_origin,
-        public_roots=config.public_roots,
-        timeout=config.timeout,
-    )
 
 
 def h3_advertised(results: Iterable[ProbeResult]) -> dict[str, bool]:

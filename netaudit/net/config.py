@@ -119,16 +119,23 @@ class NetConfig:
             proxy_url, source="proxy", allow_password=False, default_port=DEFAULT_PROXY_PORT, error=InputError
         )
         spec = apply_credentials(parsed, username, password)
+        return self._routed(ProxyMode.EXPLICIT, spec, Explicit(spec))
+
+    def direct(self) -> NetConfig:
+        """The same resolver, trust and timeout without any proxy: the way an app that ignores the proxy goes."""
+        return self._routed(ProxyMode.NONE, None, Direct())
+
+    def _routed(self, mode: ProxyMode, proxy: ProxySpec | None, router: Router) -> NetConfig:
         return NetConfig(
-            mode=ProxyMode.EXPLICIT,
-            proxy=spec,
+            mode=mode,
+            proxy=proxy,
             pac_source=None,
             resolver=self.resolver,
             ca_bundle=self.ca_bundle,
             ca_bundle_origin=self.ca_bundle_origin,
             public_roots=self.public_roots,
             timeout=self.timeout,
-            _router=Explicit(spec),
+            _router=router,
         )
 
     def describe(self) -> dict[str, str]:
