@@ -36,6 +36,7 @@ _DOING = {
     Capability.MEDIA: "loading media",
     Capability.LOGIN: "signing in",
     Capability.POST: "posting",
+    Capability.MESSAGE: "messaging",
 }
 _DNS = frozenset({Status.DNS_NXDOMAIN, Status.DNS_SINKHOLE, Status.DNS_ERROR})
 _PROXY = frozenset({Status.PROXY_DENIED, Status.PROXY_AUTH_REQUIRED, Status.PROXY_ERROR})
