@@ -51,6 +51,7 @@ setup(
         "prometheus_client>=0.17",  # --pushgateway
         "jinja2>=3.1",  # the HTML report (autoescaped templates)
         "aioquic>=1.0",  # the QUIC handshake of --bypass
+        "greenlet>=3.0",  # many probes on one thread (probe/hub.py)
     ],
     extras_require={
         "test": [

@@ -1,0 +1,267 @@
+"""Many probes on one thread: each probe runs in a greenlet, and every wait for the network switches.
+
+The probe code is written as plain blocking code, but every wait it makes goes through
+`wait_ready` (a socket readable or writable, within a timeout) or a `Flag`. Called on an
+ordinary thread, those wait with `poll` as any blocking code would. Called in a greenlet run by a
+`Hub`, they register the socket with the hub's epoll and switch to the hub, which resumes the
+greenlet when the socket is ready or its timeout passes.
+
+Why: a thread per probe made 256 probes at once cost more CPU in handing the interpreter lock
+from thread to thread (each hand-over a context switch) than in the probes' own work. On one
+thread there is no lock to hand over, and a wait costs two epoll calls and two greenlet switches.
+
+Rules for code run in a hub (probe/engine.py and the layers under it):
+- wait for sockets only with `wait_ready`, and for another probe only with a `Flag`;
+- never hold a `threading.Lock` across a wait: the greenlet that wants it next runs on the same
+  thread, so it would wait for ever;
+- anything that blocks otherwise (a PAC child's answer, `getaddrinfo` for a proxy's name) stalls
+  every probe of the hub while it lasts: keep it short and cached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import select
+import socket
+import threading
+from collections import deque
+from collections.abc import Callable
+from time import monotonic
+from typing import Any, Protocol
+
+import greenlet
+
+_POLL_READ = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
+_POLL_WRITE = select.POLLOUT | select.POLLERR | select.POLLHUP
+_EPOLL_READ = select.EPOLLIN | select.EPOLLPRI
+_EPOLL_WRITE = select.EPOLLOUT
+
+_local = threading.local()
+
+
+class HasFileno(Protocol):
+    def fileno(self) -> int: ...
+
+
+def current() -> Hub | None:
+    """The hub running the calling greenlet, or None on an ordinary thread (or in the hub's own loop)."""
+    hub: Hub | None = getattr(_local, "hub", None)
+    if hub is None or greenlet.getcurrent() is hub.loop:
+        return None
+    return hub
+
+
+def wait_ready(sock: HasFileno, timeout: float, *, writing: bool = False) -> bool:
+    """Wait until `sock` is readable (or writable) for at most `timeout` seconds; False if the time ran out.
+
+    Error and hang-up conditions count as ready: the next call on the socket reports them.
+    """
+    hub = current()
+    if hub is not None:
+        return hub.wait_fd(sock.fileno(), writing, timeout)
+    poller = select.poll()  # not select(): it cannot watch descriptors above 1023
+    poller.register(sock, _POLL_WRITE if writing else _POLL_READ)
+    return bool(poller.poll(max(0.0, timeout) * 1000))
+
+
+class _Wait:
+    """One parked greenlet: on a descriptor, a flag, or a finished thread; `done` once it is resumed."""
+
+    __slots__ = ("done", "fd", "glet")
+
+    def __init__(self, glet: greenlet.greenlet, fd: int = -1) -> None:
+        self.glet = glet
+        self.fd = fd
+        self.done = False
+
+
+class Flag:
+    """Set once; a waiter is a thread (it blocks) or a hub's greenlet (it switches) and is woken on `set`."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._parked: list[tuple[Hub, _Wait]] = []
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            parked, self._parked = self._parked, []
+        for hub, wait in parked:
+            hub.wake(wait, True)
+
+    def wait(self, timeout: float) -> bool:
+        """True once the flag is set; False if `timeout` seconds pass first."""
+        hub = current()
+        if hub is None:
+            return self._event.wait(max(0.0, timeout))
+        with self._lock:
+            if self._event.is_set():
+                return True
+            wait = _Wait(greenlet.getcurrent())
+            self._parked.append((hub, wait))
+        return hub.park(wait, timeout)
+
+
+class Hub:
+    """An event loop for greenlets on the thread that calls `run`.
+
+    `spawn` starts greenlets; `run` switches between them until every one has returned. Waits are
+    resumed in batches: every descriptor epoll reports is unregistered before any greenlet resumes,
+    so a descriptor number closed and reused by a resumed greenlet never receives a stale event.
+    """
+
+    def __init__(self) -> None:
+        self.loop: greenlet.greenlet | None = None
+        self._epoll = select.epoll()
+        self._fds: dict[int, _Wait] = {}
+        self._timers: list[tuple[float, int, _Wait]] = []
+        self._ready: deque[tuple[greenlet.greenlet, tuple[Any, ...]]] = deque()
+        self._inbox: deque[tuple[_Wait, Any]] = deque()  # wakes from other threads
+        self._order = itertools.count()
+        self._live = 0
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._epoll.register(self._wake_r.fileno(), _EPOLL_READ)
+        self._owner: int | None = None
+
+    def spawn(self, function: Callable[..., Any], *args: Any) -> None:
+        """Start `function(*args)` in a greenlet of this hub (before `run`, or from one of its greenlets)."""
+
+        def body() -> None:
+            try:
+                function(*args)
+            finally:
+                self._live -= 1
+
+        self._live += 1
+        self._ready.append((greenlet.greenlet(body), ()))
+
+    def run(self) -> None:
+        """Switch between the greenlets until all have returned. An exception in one ends the run and is raised."""
+        self.loop = greenlet.getcurrent()
+        self._owner = threading.get_ident()
+        _local.hub = self
+        try:
+            while self._live:
+                self._run_ready()
+                if not self._live:
+                    break
+                self._poll()
+        finally:
+            _local.hub = None
+            self._epoll.close()
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def _run_ready(self) -> None:
+        ready = self._ready
+        while ready:
+            glet, args = ready.popleft()
+            if not glet:  # not started yet: it returns to the loop when it ends, whoever spawned it
+                glet.parent = self.loop
+            glet.switch(*args)
+
+    def _poll(self) -> None:
+        timeout = -1.0
+        timers = self._timers
+        while timers and timers[0][2].done:
+            heapq.heappop(timers)
+        if timers:
+            timeout = max(0.0, timers[0][0] - monotonic())
+        try:
+            events = self._epoll.poll(timeout)
+        except InterruptedError:
+            events = []
+        resumed: list[_Wait] = []
+        for fd, _mask in events:
+            if fd == self._wake_r.fileno():
+                self._drain_inbox()
+                continue
+            wait = self._fds.pop(fd, None)
+            if wait is None:
+                continue
+            self._epoll.unregister(fd)
+            wait.done = True
+            resumed.append(wait)
+        for wait in resumed:
+            self._ready.append((wait.glet, (True,)))
+        now = monotonic()
+        while timers and (timers[0][2].done or timers[0][0] <= now):
+            wait = heapq.heappop(timers)[2]
+            if wait.done:
+                continue
+            wait.done = True
+            if wait.fd >= 0:
+                del self._fds[wait.fd]
+                self._epoll.unregister(wait.fd)
+            self._ready.append((wait.glet, (False,)))
+
+    def _drain_inbox(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+        while self._inbox:
+            wait, value = self._inbox.popleft()
+            self.wake(wait, value)
+
+    def wait_fd(self, fd: int, writing: bool, timeout: float) -> bool:
+        """Park the calling greenlet until `fd` is ready or `timeout` passes (see wait_ready)."""
+        wait = _Wait(greenlet.getcurrent(), fd)
+        self._epoll.register(fd, _EPOLL_WRITE if writing else _EPOLL_READ)
+        self._fds[fd] = wait
+        return self.park(wait, timeout)
+
+    def park(self, wait: _Wait, timeout: float | None) -> bool:
+        """Switch to the loop until `wake(wait, value)` or the timeout; returns the value (False on timeout)."""
+        if timeout is not None:
+            heapq.heappush(self._timers, (monotonic() + max(0.0, timeout), next(self._order), wait))
+        assert self.loop is not None
+        result: bool = self.loop.switch()
+        return result
+
+    def wake(self, wait: _Wait, value: Any) -> None:
+        """Resume a parked greenlet with `value` (once; later wakes and its timer are ignored). Any thread."""
+        if threading.get_ident() != self._owner:
+            self._inbox.append((wait, value))
+            with contextlib.suppress(OSError):  # full: the loop is already due to wake; closed: it has ended
+                self._wake_w.send(b"\0")
+            return
+        if wait.done:
+            return
+        wait.done = True
+        if wait.fd >= 0:
+            self._fds.pop(wait.fd, None)
+            self._epoll.unregister(wait.fd)
+        self._ready.append((wait.glet, (value,)))
+
+    def call_in_thread(self, function: Callable[[], Any], start: Callable[[Callable[[], None]], None]) -> Any:
+        """Run blocking `function` on another thread (`start(job)` hands `job` to one) and park until it ends.
+
+        Its result is returned, or its exception raised, in the calling greenlet.
+        """
+        wait = _Wait(greenlet.getcurrent())
+        outcome: list[Any] = []
+
+        def job() -> None:
+            try:
+                outcome.append((True, function()))
+            except BaseException as exc:  # handed back to the greenlet
+                outcome.append((False, exc))
+            self.wake(wait, True)
+
+        start(job)
+        self.park(wait, None)
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+
