@@ -1,11 +1,17 @@
 """Run many probes in parallel, each within its own deadline, and yield results as they finish.
 
-`concurrency` worker threads each take the next job when they are free. A job whose target is
-likely to hang (its name resolves only to addresses already seen dropping connections) is taken
-before the others: a dropped endpoint holds a worker for a whole deadline, and starting those
-first, like a longest-job-first scheduler, keeps the end of a run from trailing. Names are
-resolved ahead of their probes by a few helper threads, so the runner knows targets' addresses
-before it starts them.
+`concurrency` workers each take the next job when they are free. The workers are greenlets on one
+thread, the probe hub (probe/hub.py): a probe's every wait for the network switches to another
+probe, so a thousand probes in flight cost no more threads than one, and no time in handing the
+interpreter lock between threads. A prober that is not written for the hub (its `cooperative` is
+not True: a QUIC handshake run by asyncio, a stand-in in tests) has each probe run on a thread
+of a pool while its worker waits.
+
+A job whose target is likely to hang (its name resolves only to addresses already seen dropping
+connections) is taken before the others: a dropped endpoint holds a worker for a whole deadline,
+and starting those first, like a longest-job-first scheduler, keeps the end of a run from
+trailing. Names are resolved ahead of their probes by a few helper workers, so the runner knows
+targets' addresses before it starts them.
 """
 
 from __future__ import annotations
@@ -17,17 +23,23 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from netaudit.model import ProbeResult, Target
+from netaudit.probe.hub import Hub, Stopped
 
 RESOLVERS = 2
-"""Threads that resolve names ahead of the probes."""
+"""Workers that resolve names ahead of the probes."""
 
 
 class Probes(Protocol):
-    """Anything that probes a target (the engine's Prober; a stand-in in tests)."""
+    """Anything that probes a target (the engine's Prober; a stand-in in tests).
+
+    One with a class attribute `cooperative = True` promises that its probes wait only through
+    hub.py, and runs on the hub's thread; any other runs each probe on a thread of its own.
+    """
 
     def probe(self, target: Target) -> ProbeResult: ...
 
@@ -132,19 +144,12 @@ def run_jobs(jobs: Sequence[Job], concurrency: int) -> Iterator[tuple[Hashable, 
     probers = _schedulable(jobs)
     schedule.listen(probers)
     results: queue.SimpleQueue[tuple[Hashable, ProbeResult] | BaseException] = queue.SimpleQueue()
-
-    def work() -> None:
-        while (taken := schedule.take()) is not None:
-            job = taken[1]
-            try:
-                results.put((job.key, job.prober.probe(job.target)))
-            except BaseException as exc:  # the engine does not raise; if it ever does, the caller sees it
-                results.put(exc)
-                return
-
-    _start_resolvers(jobs, probers, schedule)
-    for index in range(max(1, min(concurrency, len(jobs)))):
-        threading.Thread(target=work, name=f"probe-{index}", daemon=True).start()
+    workers = max(1, min(concurrency, len(jobs)))
+    hub = Hub()
+    thread = threading.Thread(
+        target=_run_hub, args=(hub, jobs, probers, schedule, workers, results), name="probe-hub", daemon=True
+    )
+    thread.start()
     try:
         with _fewer_collections():
             for _ in range(len(jobs)):
@@ -153,7 +158,73 @@ def run_jobs(jobs: Sequence[Job], concurrency: int) -> Iterator[tuple[Hashable, 
                     raise item
                 yield item
     finally:
-        schedule.stopped.set()  # workers finish the probe in hand (bounded by its deadline) and stop
+        # Done, or given up (an error, an interrupt): probes still in flight stop at their next wait.
+        schedule.stopped.set()
+        hub.stop()
+        thread.join(_STOP_WAIT)
+
+
+_STOP_WAIT = 5.0
+"""Seconds to wait for the hub's thread to end once stopped (it ends at once unless a probe is stuck in C)."""
+
+
+def _run_hub(
+    hub: Hub,
+    jobs: Sequence[Job],
+    probers: dict[int, Schedulable],
+    schedule: _Schedule,
+    workers: int,
+    results: queue.SimpleQueue[tuple[Hashable, ProbeResult] | BaseException],
+) -> None:
+    """The probe hub's thread: `workers` greenlets taking jobs, and the resolvers looking names up ahead."""
+    pool: list[ThreadPoolExecutor] = []
+
+    def on_a_thread(task: Callable[[], None]) -> None:
+        if not pool:
+            pool.append(ThreadPoolExecutor(max_workers=workers + RESOLVERS, thread_name_prefix="probe"))
+        pool[0].submit(task)
+
+    def work() -> None:
+        while (taken := schedule.take()) is not None:
+            job = taken[1]
+            try:
+                if getattr(job.prober, "cooperative", False) is True:
+                    result = job.prober.probe(job.target)
+                else:
+                    result = hub.call_in_thread(functools.partial(job.prober.probe, job.target), on_a_thread)
+            except Stopped:
+                raise
+            except BaseException as exc:  # the engine does not raise; if it ever does, the caller sees it
+                results.put(exc)
+                return
+            results.put((job.key, result))
+
+    ahead = [index for index, job in enumerate(jobs) if id(job.prober) in probers]
+    cursor = iter(ahead)
+
+    def resolve() -> None:
+        for index in cursor:  # shared by the resolvers: each index is taken once
+            if schedule.stopped.is_set():
+                return
+            job = jobs[index]
+            prober = probers[id(job.prober)]
+            if getattr(prober, "cooperative", False) is True:
+                addresses = prober.prepare(job.target)
+            else:
+                addresses = hub.call_in_thread(functools.partial(prober.prepare, job.target), on_a_thread)
+            schedule.resolved(index, addresses)
+
+    for _ in range(min(RESOLVERS, len(ahead))):
+        hub.spawn(resolve)
+    for _ in range(workers):
+        hub.spawn(work)
+    try:
+        hub.run()
+    except BaseException as exc:  # a bug in the runner itself: the caller must not wait for ever
+        results.put(exc)
+    finally:
+        if pool:
+            pool[0].shutdown(wait=False)
 
 
 @contextlib.contextmanager
@@ -180,27 +251,6 @@ def _schedulable(jobs: Sequence[Job]) -> dict[int, Schedulable]:
     """The jobs' probers that can look ahead, by id (a Protocol isinstance check is slow: once each)."""
     distinct = {id(job.prober): job.prober for job in jobs}
     return {key: prober for key, prober in distinct.items() if isinstance(prober, Schedulable)}
-
-
-def _start_resolvers(jobs: Sequence[Job], probers: dict[int, Schedulable], schedule: _Schedule) -> None:
-    """Resolve targets' names in list order ahead of their probes, telling the schedule their addresses."""
-    ahead = [index for index, job in enumerate(jobs) if id(job.prober) in probers]
-    if not ahead:
-        return
-    cursor = iter(ahead)
-    lock = threading.Lock()
-
-    def resolve() -> None:
-        while not schedule.stopped.is_set():
-            with lock:
-                index = next(cursor, None)
-            if index is None:
-                break
-            job = jobs[index]
-            schedule.resolved(index, probers[id(job.prober)].prepare(job.target))
-
-    for index in range(min(RESOLVERS, len(ahead))):
-        threading.Thread(target=resolve, name=f"resolve-{index}", daemon=True).start()
 
 
 def probe_in_order(

@@ -80,20 +80,24 @@ class Connections:
         except ValueError:
             pass
         with self._proxy_lock:
-            if spec.host not in self._proxy_addresses:
-                try:
-                    if self.config.resolver is not None:
-                        found = dns_layer.lookup(self.resolver, spec.host, deadline)
-                    else:
-                        infos = socket.getaddrinfo(spec.host, spec.port, type=socket.SOCK_STREAM)
-                        found = list(dict.fromkeys(str(info[4][0]) for info in infos))
-                except (LayerFailure, OSError) as exc:
-                    reason = exc.detail if isinstance(exc, LayerFailure) else str(exc)
-                    raise LayerFailure(
-                        Status.PROXY_ERROR, Layer.PROXY, f"cannot resolve the proxy {spec.masked()}: {reason}"
-                    ) from exc
-                self._proxy_addresses[spec.host] = found
-            return self._proxy_addresses[spec.host]
+            known = self._proxy_addresses.get(spec.host)
+        if known is not None:
+            return known
+        # Looked up outside the lock: the lookup waits, and in a hub the next probe to ask runs on this
+        # thread (see hub.py). Two probes may both ask at first; the first answer kept is every later one's.
+        try:
+            if self.config.resolver is not None:
+                found = dns_layer.lookup(self.resolver, spec.host, deadline)
+            else:
+                infos = socket.getaddrinfo(spec.host, spec.port, type=socket.SOCK_STREAM)
+                found = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        except (LayerFailure, OSError) as exc:
+            reason = exc.detail if isinstance(exc, LayerFailure) else str(exc)
+            raise LayerFailure(
+                Status.PROXY_ERROR, Layer.PROXY, f"cannot resolve the proxy {spec.masked()}: {reason}"
+            ) from exc
+        with self._proxy_lock:
+            return self._proxy_addresses.setdefault(spec.host, found)
 
     def prepare(self, target: Target) -> tuple[str, ...]:
         """Resolve the target's name ahead of its probe (direct route only), so the runner can order work;

@@ -7,6 +7,7 @@ import ssl
 import threading
 from datetime import UTC, datetime
 from time import monotonic
+from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import dns.resolver
@@ -47,6 +48,9 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 
 class Prober(Connections):
     """Probes targets with one network configuration (one identity, one route)."""
+
+    cooperative: ClassVar[bool] = True
+    """Every wait of a probe goes through hub.py, so the runner may run many on one thread."""
 
     def __init__(
         self,

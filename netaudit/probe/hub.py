@@ -40,6 +40,9 @@ _EPOLL_WRITE = select.EPOLLOUT
 
 _local = threading.local()
 
+Stopped = greenlet.GreenletExit
+"""Raised at a greenlet's wait when its hub is stopped (`Hub.stop`): let it pass, cleaning up on the way."""
+
 
 class HasFileno(Protocol):
     def fileno(self) -> int: ...
@@ -130,6 +133,8 @@ class Hub:
         self._wake_w.setblocking(False)
         self._epoll.register(self._wake_r.fileno(), _EPOLL_READ)
         self._owner: int | None = None
+        self._greenlets: set[greenlet.greenlet] = set()
+        self._stopping = False
 
     def spawn(self, function: Callable[..., Any], *args: Any) -> None:
         """Start `function(*args)` in a greenlet of this hub (before `run`, or from one of its greenlets)."""
@@ -139,9 +144,23 @@ class Hub:
                 function(*args)
             finally:
                 self._live -= 1
+                self._greenlets.discard(glet)
 
+        glet = greenlet.greenlet(body)
         self._live += 1
-        self._ready.append((greenlet.greenlet(body), ()))
+        self._greenlets.add(glet)
+        self._ready.append((glet, ()))
+
+    def stop(self) -> None:
+        """End the run from any thread: every greenlet gets `Stopped` at its wait, and `run` returns.
+
+        A greenlet left parked when its thread ends crashes the interpreter at exit; a stopped hub
+        leaves none.
+        """
+        self._stopping = True
+        if threading.get_ident() != self._owner:
+            with contextlib.suppress(OSError):
+                self._wake_w.send(b"\0")
 
     def run(self) -> None:
         """Switch between the greenlets until all have returned. An exception in one ends the run and is raised."""
@@ -149,16 +168,27 @@ class Hub:
         self._owner = threading.get_ident()
         _local.hub = self
         try:
-            while self._live:
+            while self._live and not self._stopping:
                 self._run_ready()
-                if not self._live:
+                if not self._live or self._stopping:
                     break
                 self._poll()
+            if self._stopping:
+                self._unwind()
         finally:
             _local.hub = None
             self._epoll.close()
             self._wake_r.close()
             self._wake_w.close()
+
+    def _unwind(self) -> None:
+        """Raise `Stopped` in every greenlet still alive (a parked one cleans up as it unwinds)."""
+        self._ready.clear()
+        while self._greenlets:
+            glet = self._greenlets.pop()
+            if glet:  # started and not finished: parked at a wait
+                glet.throw(Stopped)
+        self._live = 0
 
     def _run_ready(self) -> None:
         ready = self._ready
@@ -225,7 +255,14 @@ class Hub:
         if timeout is not None:
             heapq.heappush(self._timers, (monotonic() + max(0.0, timeout), next(self._order), wait))
         assert self.loop is not None
-        result: bool = self.loop.switch()
+        try:
+            result: bool = self.loop.switch()
+        except BaseException:  # Stopped: leave nothing registered for this wait
+            if not wait.done:
+                wait.done = True
+                if wait.fd >= 0 and self._fds.pop(wait.fd, None) is not None:
+                    self._epoll.unregister(wait.fd)
+            raise
         return result
 
     def wake(self, wait: _Wait, value: Any) -> None:

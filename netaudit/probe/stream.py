@@ -9,16 +9,13 @@ that was a large share of a probe's CPU.
 from __future__ import annotations
 
 import re
-import select
 import socket
 import ssl
 
 from netaudit.probe.deadline import Deadline
+from netaudit.probe.hub import wait_ready
 
 CHUNK = 16384
-
-_READ = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
-_WRITE = select.POLLOUT | select.POLLERR | select.POLLHUP
 
 
 class StreamClosed(Exception):
@@ -26,10 +23,11 @@ class StreamClosed(Exception):
 
 
 def wait(sock: socket.socket, deadline: Deadline, *, writing: bool = False) -> None:
-    """Wait until `sock` is readable (or writable); TimeoutError when the deadline passes first."""
-    poller = select.poll()  # not select(): it cannot watch descriptors above 1023
-    poller.register(sock, _WRITE if writing else _READ)
-    if not poller.poll(deadline.remaining() * 1000):
+    """Wait until `sock` is readable (or writable); TimeoutError when the deadline passes first.
+
+    In a hub's greenlet the wait switches to the other probes (see hub.py); on a thread it polls.
+    """
+    if not wait_ready(sock, deadline.remaining(), writing=writing):
         raise TimeoutError("timed out")
 
 

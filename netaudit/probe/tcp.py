@@ -5,13 +5,13 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
-import select
 import socket
 import threading
 from collections.abc import Callable
 
 from netaudit.model import Layer, Status
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure
+from netaudit.probe.hub import Flag, wait_ready
 
 HANG_AFTER = 0.5
 """Seconds after which a pending connect counts as hanging (a lost SYN is resent after 1 s)."""
@@ -99,7 +99,7 @@ class ConnectLedger:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: dict[tuple[str, int], threading.Event] = {}
+        self._pending: dict[tuple[str, int], Flag] = {}
         self._failed: dict[tuple[str, int], ConnectFailed] = {}
 
     def attempt(
@@ -110,7 +110,7 @@ class ConnectLedger:
             failed = self._failed.get(key)
             pending = self._pending.get(key) if failed is None else None
             if failed is None and pending is None:
-                mine = self._pending[key] = threading.Event()
+                mine = self._pending[key] = Flag()
         if failed is not None:
             return _shared(failed)
         if pending is None:
@@ -127,7 +127,7 @@ class ConnectLedger:
         return connect() if failed is None else _shared(failed)
 
     def _make(
-        self, key: tuple[str, int], mine: threading.Event, connect: Callable[[], socket.socket | ConnectFailed]
+        self, key: tuple[str, int], mine: Flag, connect: Callable[[], socket.socket | ConnectFailed]
     ) -> socket.socket | ConnectFailed:
         outcome: socket.socket | ConnectFailed | None = None
         try:
@@ -157,12 +157,10 @@ def _connect(
     if code not in (0, errno.EINPROGRESS, errno.EAGAIN):
         raise OSError(code, os.strerror(code))
     if code != 0:
-        poller = select.poll()  # not select(): it cannot watch descriptors above 1023
-        poller.register(sock, select.POLLOUT)
-        if not poller.poll(min(HANG_AFTER, deadline.remaining()) * 1000):
+        if not wait_ready(sock, min(HANG_AFTER, deadline.remaining()), writing=True):
             if on_hang is not None:
                 on_hang(address)
-            if not poller.poll(deadline.remaining() * 1000):
+            if not wait_ready(sock, deadline.remaining(), writing=True):
                 raise DeadlineExceeded(f"no answer from {_where(address, port)}")
         code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if code == errno.ECONNREFUSED:
