@@ -170,9 +170,9 @@ def _read_body(
         stop = offset + length
         if stop > end:
             raise MalformedAnswer("an answer record's data runs past the end of the message")
-        if rtype in _SIZES and length != _SIZES[rtype]:
-            raise MalformedAnswer(f"an address record of {length} bytes")
         if rclass == CLASS_IN:
+            if rtype in _SIZES and length != _SIZES[rtype]:
+                raise MalformedAnswer(f"an address record of {length} bytes")
             if rtype == wanted:
                 found.setdefault(_read_name(data, start)[0], []).append(data[offset:stop])
             elif rtype == CNAME:

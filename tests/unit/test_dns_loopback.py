@@ -4,6 +4,8 @@ silence, and lookups in a hub's greenlets that wait side by side."""
 from __future__ import annotations
 
 import heapq
+import os
+import resource
 import select
 import socket
 import threading
@@ -17,6 +19,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
+from netaudit.errors import LocalResourceError
 from netaudit.model import Status
 from netaudit.probe import dns as dns_layer
 from netaudit.probe.deadline import Deadline, LayerFailure
@@ -210,6 +213,21 @@ def test_a_port_where_nothing_listens_is_named() -> None:
         dns_layer.lookup(resolver, "nobody.example.test", Deadline(5))
     assert failure.value.status is Status.DNS_ERROR
     assert "127.0.0.1: [Errno 111] Connection refused" in failure.value.detail
+
+
+def test_running_out_of_descriptors_is_a_local_error(serve: Callable[..., Server]) -> None:
+    server = serve(lambda query: [(0.0, reply(query, "192.0.2.50"))])
+    resolver = server.resolver()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    lowest_free = os.open(os.devnull, os.O_RDONLY)
+    os.close(lowest_free)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lowest_free, hard))  # the next descriptor is one too many
+    try:
+        with pytest.raises(LocalResourceError, match="ran out of resources for probing"):
+            dns_layer.lookup(resolver, "www.example.test", Deadline(5))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert dns_layer.lookup(resolver, "www.example.test", Deadline(5)) == ["192.0.2.50"]
 
 
 def test_an_international_name_is_asked_in_its_idna_form(serve: Callable[..., Server]) -> None:

@@ -125,6 +125,7 @@ def test_compressed_names_and_a_cname_chain() -> None:
         record(b"\x03cdn\x03net\x00", A, v4("192.0.2.1")),  # a duplicate counts once (dnspython's rrset)
         record(pointer(QNAME), AAAA, bytes(16)),  # another type, ignored
         record(b"\x05other\x00", A, v4("198.51.100.1")),  # another owner, not on the chain
+        record(pointer(QNAME), A, b"\2ch\0\1\2", rclass=3),  # CHAOS: another class, another A format
     ]
     assert len(query.wire) - 12 + 12 + 2 + 10 == cname_at
     reply = dnswire.parse_reply(query, packet(query, answers))
