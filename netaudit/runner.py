@@ -7,10 +7,13 @@ interpreter lock between threads. A prober that is not written for the hub (its 
 not True: a QUIC handshake run by asyncio, a stand-in in tests) has each probe run on a thread
 of a pool while its worker waits.
 
-A job whose target is likely to hang (its name resolves only to addresses already seen dropping
-connections) is taken before the others: a dropped endpoint holds a worker for a whole deadline,
-and starting those first, like a longest-job-first scheduler, keeps the end of a run from
-trailing. Names are resolved ahead of their probes by a few helper workers, so the runner knows
+A job whose target is likely to hang (its name resolves only to addresses in networks already
+seen dropping connections) is taken before the others: a dropped endpoint holds a worker for a
+whole deadline, and starting those first, like a longest-job-first scheduler, keeps the end of a
+run from trailing. The network is the address's /24 (IPv4) or /48 (IPv6): firewalls that keep a
+platform out drop its address blocks (its announced prefixes, a CDN's ranges), not one address,
+so an address's neighbours are likely dropped too. This only orders the work; every target is
+still probed for itself. Names are resolved ahead of their probes by a few helper workers, so the runner knows
 targets' addresses before it starts them.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import ipaddress
 import queue
 import threading
 from collections import deque
@@ -72,9 +76,10 @@ _WAITING, _QUEUED_SLOW, _STARTED = 0, 1, 2
 class _Schedule:
     """The jobs not yet started; likely-slow ones go first.
 
-    Event-driven, so each job costs O(1) however long the run: a job's addresses are indexed when
-    its name is resolved ahead, and when an address is reported hanging only the waiting jobs
-    behind it are looked at. A job moves to the front once every one of its addresses hangs.
+    Event-driven, so each job costs O(1) however long the run: a job's networks (see network_of)
+    are indexed when its name is resolved ahead, and when an address is reported hanging only the
+    waiting jobs behind its network are looked at. A job moves to the front once every one of its
+    networks has had an address hang.
     """
 
     def __init__(self, jobs: Sequence[Job]) -> None:
@@ -83,8 +88,8 @@ class _Schedule:
         self._state = bytearray(len(jobs))  # _WAITING, _QUEUED_SLOW or _STARTED per job
         self._next = 0  # jobs before this index have left the waiting line
         self._slow: deque[int] = deque()
-        self._addresses: dict[int, tuple[str, ...]] = {}
-        self._behind: dict[tuple[int, str], list[int]] = {}  # (prober, address) -> waiting jobs
+        self._networks: dict[int, tuple[str, ...]] = {}
+        self._behind: dict[tuple[int, str], list[int]] = {}  # (prober, network) -> waiting jobs
         self._hanging: set[tuple[int, str]] = set()
         self.stopped = threading.Event()
 
@@ -111,29 +116,41 @@ class _Schedule:
             return None
 
     def resolved(self, index: int, addresses: Sequence[str]) -> None:
-        """A job's name resolved ahead: index it by address, or queue it first if all of them hang."""
+        """A job's name resolved ahead: index it by network, or queue it first if all of them hang."""
         if not addresses:
             return
         group = id(self._jobs[index].prober)
         with self._lock:
             if self._state[index] != _WAITING:
                 return
-            self._addresses[index] = tuple(addresses)
-            for address in addresses:
-                self._behind.setdefault((group, address), []).append(index)
+            networks = self._networks[index] = tuple({network_of(address) for address in addresses})
+            for network in networks:
+                self._behind.setdefault((group, network), []).append(index)
             self._check(index, group)
 
     def _hangs(self, group: int, address: str) -> None:
         with self._lock:
-            self._hanging.add((group, address))
-            for index in self._behind.pop((group, address), ()):
+            key = (group, network_of(address))
+            self._hanging.add(key)
+            for index in self._behind.pop(key, ()):
                 if self._state[index] == _WAITING:
                     self._check(index, group)
 
     def _check(self, index: int, group: int) -> None:
-        if all((group, address) in self._hanging for address in self._addresses[index]):
+        if all((group, network) in self._hanging for network in self._networks[index]):
             self._state[index] = _QUEUED_SLOW
             self._slow.append(index)
+
+
+def network_of(address: str) -> str:
+    """The block an address is dropped with, as firewalls drop them: its /24 (IPv4) or /48 (IPv6)."""
+    if ":" not in address:
+        head, dot, _ = address.rpartition(".")
+        return head if dot else address
+    try:
+        return str(ipaddress.IPv6Network(f"{address}/48", strict=False))
+    except ValueError:
+        return address
 
 
 def run_jobs(jobs: Sequence[Job], concurrency: int) -> Iterator[tuple[Hashable, ProbeResult]]:

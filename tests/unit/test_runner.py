@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from netaudit.model import Layer, ProbeResult, Route, Status, Target
-from netaudit.runner import run_probes
+from netaudit.runner import network_of, run_probes
 
 
 class CountingProber:
@@ -106,3 +106,34 @@ def test_a_target_resolved_after_its_address_hangs_still_goes_first() -> None:
     prober.on_hanging = hang_early  # type: ignore[method-assign]
     run_probes(prober, targets, concurrency=1)
     assert prober.calls.index("25") <= 1  # first, or right after the probe that was already running
+
+
+class NeighbourProber(LookaheadProber):
+    """Targets resolve to real addresses; the first probe reports one address of 192.0.2.0/24 hanging."""
+
+    def prepare(self, target: Target) -> tuple[str, ...]:
+        super().prepare(target)
+        n = int(target.id)
+        return (f"192.0.2.{n}",) if n in (9, 17) else (f"198.51.{n}.1",) if n != 23 else ("2001:db8:1::5",)
+
+    def probe(self, target: Target) -> ProbeResult:
+        if target.id == "0":
+            self.resolved_all.wait(5)
+            for listener in self.listeners:
+                listener("192.0.2.200")  # a neighbour of 9's and 17's addresses, not theirs
+                listener("2001:db8:1:ffff::1")  # in 23's /48
+        return CountingProber.probe(self, target)
+
+
+def test_targets_in_a_network_seen_dropping_start_first() -> None:
+    prober = NeighbourProber(slow=set())
+    targets = [Target(id=str(n), url=f"https://t{n}.test/") for n in range(30)]
+    run_probes(prober, targets, concurrency=1)
+    assert prober.calls[:4] == ["0", "9", "17", "23"]
+    assert prober.calls[4:] == [t.id for t in targets[1:] if t.id not in ("9", "17", "23")]
+
+
+def test_network_of_is_the_slash_24_or_slash_48() -> None:
+    assert network_of("192.0.2.7") == network_of("192.0.2.250") != network_of("192.0.3.7")
+    assert network_of("2001:db8:1::5") == network_of("2001:db8:1:ffff::1") != network_of("2001:db8:2::5")
+    assert network_of("a7") == "a7"  # not an address: only itself
