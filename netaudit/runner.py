@@ -23,7 +23,6 @@ import contextlib
 import functools
 import gc
 import ipaddress
-import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -34,8 +33,10 @@ from typing import Protocol, runtime_checkable
 from netaudit.model import ProbeResult, Target
 from netaudit.probe.hub import Hub, Stopped
 
-RESOLVERS = 2
-"""Workers that resolve names ahead of the probes."""
+RESOLVERS = 16
+"""Workers that resolve names ahead of the probes: enough that the look-ahead stays well ahead of the
+probes (a lookup is a round trip, and the hub's thread is busy with the probes), few enough for any
+resolver."""
 
 
 class Probes(Protocol):
@@ -74,9 +75,11 @@ _WAITING, _QUEUED_SLOW, _STARTED = 0, 1, 2
 
 
 class _Schedule:
-    """The jobs not yet started; likely-slow ones go first.
+    """The jobs not yet started; likely-slow ones go first, then one job of each network not yet tried.
 
-    Event-driven, so each job costs O(1) however long the run: a job's networks (see network_of)
+    A job from each network seen for the first time goes ahead of the list (a scout): the run then
+    learns early which networks drop connections, while most of their jobs still wait and can be
+    moved to the front. Event-driven, so each job costs O(1) however long the run: a job's networks (see network_of)
     are indexed when its name is resolved ahead, and when an address is reported hanging only the
     waiting jobs behind its network are looked at. A job moves to the front once every one of its
     networks has had an address hang.
@@ -91,6 +94,8 @@ class _Schedule:
         self._networks: dict[int, tuple[str, ...]] = {}
         self._behind: dict[tuple[int, str], list[int]] = {}  # (prober, network) -> waiting jobs
         self._hanging: set[tuple[int, str]] = set()
+        self._scouts: deque[int] = deque()
+        self._seen: set[tuple[int, str]] = set()  # (prober, network) of every job resolved ahead
         self.stopped = threading.Event()
 
     def listen(self, probers: dict[int, Schedulable]) -> None:
@@ -105,6 +110,11 @@ class _Schedule:
             while self._slow:
                 index = self._slow.popleft()
                 if self._state[index] == _QUEUED_SLOW:
+                    self._state[index] = _STARTED
+                    return index, self._jobs[index]
+            while self._scouts:
+                index = self._scouts.popleft()
+                if self._state[index] == _WAITING:
                     self._state[index] = _STARTED
                     return index, self._jobs[index]
             while self._next < len(self._jobs):
@@ -124,9 +134,14 @@ class _Schedule:
             if self._state[index] != _WAITING:
                 return
             networks = self._networks[index] = tuple({network_of(address) for address in addresses})
+            novel = False
             for network in networks:
                 self._behind.setdefault((group, network), []).append(index)
-            self._check(index, group)
+                if (group, network) not in self._seen:
+                    self._seen.add((group, network))
+                    novel = True
+            if not self._check(index, group) and novel:
+                self._scouts.append(index)
 
     def _hangs(self, group: int, address: str) -> None:
         with self._lock:
@@ -136,10 +151,13 @@ class _Schedule:
                 if self._state[index] == _WAITING:
                     self._check(index, group)
 
-    def _check(self, index: int, group: int) -> None:
+    def _check(self, index: int, group: int) -> bool:
+        """Queue the job first if every one of its networks has hung; True if so."""
         if all((group, network) in self._hanging for network in self._networks[index]):
             self._state[index] = _QUEUED_SLOW
             self._slow.append(index)
+            return True
+        return False
 
 
 def network_of(address: str) -> str:
@@ -154,46 +172,82 @@ def network_of(address: str) -> str:
 
 
 def run_jobs(jobs: Sequence[Job], concurrency: int) -> Iterator[tuple[Hashable, ProbeResult]]:
-    """Probe every job, at most `concurrency` at once; yields (key, result) in completion order."""
+    """Probe every job, at most `concurrency` at once; yields (key, result) in completion order.
+
+    The hub runs on the calling thread, between the results it yields: the caller's work on a
+    result (rendering, a progress bar) and the probes then never wait for each other's turn at
+    the interpreter lock. Called from inside a running hub (a probe that runs probes), the hub of
+    this run gets a thread of its own.
+    """
     if not jobs:
         return
     schedule = _Schedule(jobs)
     probers = _schedulable(jobs)
     schedule.listen(probers)
-    results: queue.SimpleQueue[tuple[Hashable, ProbeResult] | BaseException] = queue.SimpleQueue()
-    workers = max(1, min(concurrency, len(jobs)))
     hub = Hub()
-    thread = threading.Thread(
-        target=_run_hub, args=(hub, jobs, probers, schedule, workers, results), name="probe-hub", daemon=True
-    )
-    thread.start()
+    results: deque[tuple[Hashable, ProbeResult] | BaseException] = deque()  # appends are thread-safe
+    pool = _spawn(hub, jobs, probers, schedule, max(1, min(concurrency, len(jobs))), results.append)
+    thread = None
+    if Hub.running():
+        thread = threading.Thread(target=_run_hub, args=(hub, results), name="probe-hub", daemon=True)
+        thread.start()
+    else:
+        hub.start()
     try:
         with _fewer_collections():
             for _ in range(len(jobs)):
-                item = results.get()
+                item = _next_result(hub, results, thread)
                 if isinstance(item, BaseException):
                     raise item
                 yield item
     finally:
         # Done, or given up (an error, an interrupt): probes still in flight stop at their next wait.
         schedule.stopped.set()
-        hub.stop()
-        thread.join(_STOP_WAIT)
+        if thread is None:
+            hub.close()
+        else:
+            hub.stop()
+            thread.join(_STOP_WAIT)
+        if pool:
+            pool[0].shutdown(wait=False)
 
 
 _STOP_WAIT = 5.0
-"""Seconds to wait for the hub's thread to end once stopped (it ends at once unless a probe is stuck in C)."""
+"""Seconds to wait for a hub's own thread to end once stopped (at once, unless a probe is stuck in C)."""
 
 
-def _run_hub(
+def _next_result(
+    hub: Hub, results: deque[tuple[Hashable, ProbeResult] | BaseException], thread: threading.Thread | None
+) -> tuple[Hashable, ProbeResult] | BaseException:
+    while not results:
+        if thread is not None:
+            thread.join(0.05)
+            if not thread.is_alive() and not results:
+                return RuntimeError("the probe hub ended before every probe was done")
+        elif hub.alive():
+            hub.step()
+        else:
+            return RuntimeError("the probe workers ended before every probe was done")
+    return results.popleft()
+
+
+def _run_hub(hub: Hub, results: deque[tuple[Hashable, ProbeResult] | BaseException]) -> None:
+    try:
+        hub.run()
+    except BaseException as exc:  # a bug in the runner itself: the caller must not wait for ever
+        results.append(exc)
+
+
+def _spawn(
     hub: Hub,
     jobs: Sequence[Job],
     probers: dict[int, Schedulable],
     schedule: _Schedule,
     workers: int,
-    results: queue.SimpleQueue[tuple[Hashable, ProbeResult] | BaseException],
-) -> None:
-    """The probe hub's thread: `workers` greenlets taking jobs, and the resolvers looking names up ahead."""
+    put: Callable[[tuple[Hashable, ProbeResult] | BaseException], None],
+) -> list[ThreadPoolExecutor]:
+    """`workers` greenlets taking jobs and the resolvers looking names up ahead; the thread pool they
+    may start for probers that are not cooperative (a list: empty until then)."""
     pool: list[ThreadPoolExecutor] = []
 
     def on_a_thread(task: Callable[[], None]) -> None:
@@ -212,9 +266,9 @@ def _run_hub(
             except Stopped:
                 raise
             except BaseException as exc:  # the engine does not raise; if it ever does, the caller sees it
-                results.put(exc)
+                put(exc)
                 return
-            results.put((job.key, result))
+            put((job.key, result))
 
     ahead = [index for index, job in enumerate(jobs) if id(job.prober) in probers]
     cursor = iter(ahead)
@@ -235,13 +289,7 @@ def _run_hub(
         hub.spawn(resolve)
     for _ in range(workers):
         hub.spawn(work)
-    try:
-        hub.run()
-    except BaseException as exc:  # a bug in the runner itself: the caller must not wait for ever
-        results.put(exc)
-    finally:
-        if pool:
-            pool[0].shutdown(wait=False)
+    return pool
 
 
 @contextlib.contextmanager

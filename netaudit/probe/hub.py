@@ -164,22 +164,46 @@ class Hub:
 
     def run(self) -> None:
         """Switch between the greenlets until all have returned. An exception in one ends the run and is raised."""
+        self.start()
+        try:
+            while self.alive():
+                self.step()
+        finally:
+            self.close()
+
+    def start(self) -> None:
+        """Make the calling greenlet this hub's loop (then `step` it, and `close` it at the end)."""
+        if getattr(_local, "hub", None) is not None:
+            raise RuntimeError("a hub is already running on this thread")
         self.loop = greenlet.getcurrent()
         self._owner = threading.get_ident()
         _local.hub = self
+
+    def alive(self) -> bool:
+        """True while a greenlet has work left and the hub is not stopped."""
+        return self._live > 0 and not self._stopping
+
+    def step(self) -> None:
+        """Run the greenlets that are ready, then wait for the next events (at most until the next timer)."""
+        self._run_ready()
+        if self.alive():
+            self._poll()
+
+    def close(self) -> None:
+        """Stop the greenlets still alive (see stop) and let go of the hub's descriptors."""
         try:
-            while self._live and not self._stopping:
-                self._run_ready()
-                if not self._live or self._stopping:
-                    break
-                self._poll()
-            if self._stopping:
+            if self._live:
                 self._unwind()
         finally:
             _local.hub = None
             self._epoll.close()
             self._wake_r.close()
             self._wake_w.close()
+
+    @staticmethod
+    def running() -> bool:
+        """True when a hub is running on the calling thread (a loop may not start another)."""
+        return getattr(_local, "hub", None) is not None
 
     def _unwind(self) -> None:
         """Raise `Stopped` in every greenlet still alive (a parked one cleans up as it unwinds)."""

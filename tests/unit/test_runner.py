@@ -137,3 +137,24 @@ def test_network_of_is_the_slash_24_or_slash_48() -> None:
     assert network_of("192.0.2.7") == network_of("192.0.2.250") != network_of("192.0.3.7")
     assert network_of("2001:db8:1::5") == network_of("2001:db8:1:ffff::1") != network_of("2001:db8:2::5")
     assert network_of("a7") == "a7"  # not an address: only itself
+
+
+class ThreeNetworksProber(LookaheadProber):
+    """Targets 0-9 resolve into 192.0.2.0/24, 10-19 into 198.51.100.0/24, 20-29 into 203.0.113.0/24."""
+
+    def prepare(self, target: Target) -> tuple[str, ...]:
+        super().prepare(target)
+        n = int(target.id)
+        return (f"{('192.0.2', '198.51.100', '203.0.113')[n // 10]}.{n}",)
+
+
+def test_one_target_of_each_new_network_goes_ahead_of_the_list() -> None:
+    prober = ThreeNetworksProber(slow=set())
+    targets = [Target(id=str(n), url=f"https://t{n}.test/") for n in range(30)]
+    run_probes(prober, targets, concurrency=1)
+    assert prober.calls[0] == "0"
+    scouts = prober.calls[:4]
+    assert "10" in scouts and "20" in scouts  # each network's first target, before the list goes on
+    rest = [call for call in prober.calls if call not in scouts]
+    assert rest == sorted(rest, key=int)
+    assert sorted(prober.calls, key=int) == [t.id for t in targets]
