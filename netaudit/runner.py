@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from time import monotonic
 from typing import Protocol, runtime_checkable
 
 from netaudit.model import ProbeResult, Target
@@ -71,7 +72,7 @@ class Job:
     target: Target
 
 
-_WAITING, _QUEUED_SLOW, _STARTED = 0, 1, 2
+_WAITING, _QUEUED_SLOW, _STARTED, _STARTED_SLOW = 0, 1, 2, 3
 
 
 class _Schedule:
@@ -79,16 +80,29 @@ class _Schedule:
 
     A job from each network seen for the first time goes ahead of the list (a scout): the run then
     learns early which networks drop connections, while most of their jobs still wait and can be
-    moved to the front. Event-driven, so each job costs O(1) however long the run: a job's networks (see network_of)
+    moved to the front.
+
+    Likely-slow jobs go first only up to their share of the workers: the share of the work left
+    that they are (their count times their average duration, against the other jobs' count times
+    theirs, both measured as the run goes). Taking them all first would hold every worker on
+    dropped connections for whole deadlines while the quick jobs wait, and then leave the quick
+    ones to run all at once at the end, where their CPU is what limits.
+
+    Event-driven, so each job costs O(1) however long the run: a job's networks (see network_of)
     are indexed when its name is resolved ahead, and when an address is reported hanging only the
     waiting jobs behind its network are looked at. A job moves to the front once every one of its
     networks has had an address hang.
     """
 
-    def __init__(self, jobs: Sequence[Job]) -> None:
+    def __init__(self, jobs: Sequence[Job], workers: int) -> None:
         self._lock = threading.Lock()
         self._jobs = jobs
-        self._state = bytearray(len(jobs))  # _WAITING, _QUEUED_SLOW or _STARTED per job
+        self._workers = workers
+        self._state = bytearray(len(jobs))  # _WAITING, _QUEUED_SLOW, _STARTED or _STARTED_SLOW per job
+        self._running_slow = 0
+        self._slow_seconds = _Mean()  # durations of the jobs taken as likely slow
+        self._other_seconds = _Mean()  # and of the others
+        self._hang_seconds = 0.0  # how long a probe that hangs lasts (its deadline), when the probers say
         self._next = 0  # jobs before this index have left the waiting line
         self._slow: deque[int] = deque()
         self._networks: dict[int, tuple[str, ...]] = {}
@@ -102,16 +116,16 @@ class _Schedule:
         """Subscribe to the schedulable probers' hanging addresses."""
         for group, prober in probers.items():
             prober.on_hanging(functools.partial(self._hangs, group))
+            hang_seconds = getattr(prober, "hang_seconds", None)  # optional: a stand-in may not say
+            if callable(hang_seconds):
+                self._hang_seconds = max(self._hang_seconds, float(hang_seconds()))
 
     def take(self) -> tuple[int, Job] | None:
         with self._lock:
             if self.stopped.is_set():
                 return None
-            while self._slow:
-                index = self._slow.popleft()
-                if self._state[index] == _QUEUED_SLOW:
-                    self._state[index] = _STARTED
-                    return index, self._jobs[index]
+            if self._slow and self._running_slow < self._slow_share():
+                return self._take_slow()
             while self._scouts:
                 index = self._scouts.popleft()
                 if self._state[index] == _WAITING:
@@ -123,7 +137,31 @@ class _Schedule:
                 if self._state[index] == _WAITING:
                     self._state[index] = _STARTED
                     return index, self._jobs[index]
-            return None
+            return self._take_slow() if self._slow else None
+
+    def _take_slow(self) -> tuple[int, Job]:
+        index = self._slow.popleft()
+        self._state[index] = _STARTED_SLOW
+        self._running_slow += 1
+        return index, self._jobs[index]
+
+    def _slow_share(self) -> float:
+        """How many workers the likely-slow jobs may hold now: their share of the work left."""
+        if self._other_seconds.count == 0:
+            return self._workers  # nothing measured yet
+        each = self._hang_seconds or max(self._slow_seconds.value, self._other_seconds.value)
+        slow = (len(self._slow) + self._running_slow) * each
+        other = max(0, len(self._jobs) - self._next - len(self._slow)) * self._other_seconds.value
+        return self._workers * slow / (slow + other) if slow + other > 0 else self._workers
+
+    def finished(self, index: int, seconds: float) -> None:
+        """A job's probe ended after `seconds`: its duration tells the share of the jobs like it."""
+        with self._lock:
+            if self._state[index] == _STARTED_SLOW:
+                self._running_slow -= 1
+                self._slow_seconds.add(seconds)
+            else:
+                self._other_seconds.add(seconds)
 
     def resolved(self, index: int, addresses: Sequence[str]) -> None:
         """A job's name resolved ahead: index it by network, or queue it first if all of them hang."""
@@ -160,6 +198,18 @@ class _Schedule:
         return False
 
 
+class _Mean:
+    """A running mean."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.value = 0.0
+
+    def add(self, sample: float) -> None:
+        self.count += 1
+        self.value += (sample - self.value) / self.count
+
+
 def network_of(address: str) -> str:
     """The block an address is dropped with, as firewalls drop them: its /24 (IPv4) or /48 (IPv6)."""
     if ":" not in address:
@@ -181,12 +231,13 @@ def run_jobs(jobs: Sequence[Job], concurrency: int) -> Iterator[tuple[Hashable, 
     """
     if not jobs:
         return
-    schedule = _Schedule(jobs)
+    workers = max(1, min(concurrency, len(jobs)))
+    schedule = _Schedule(jobs, workers)
     probers = _schedulable(jobs)
     schedule.listen(probers)
     hub = Hub()
     results: deque[tuple[Hashable, ProbeResult] | BaseException] = deque()  # appends are thread-safe
-    pool = _spawn(hub, jobs, probers, schedule, max(1, min(concurrency, len(jobs))), results.append)
+    pool = _spawn(hub, jobs, probers, schedule, workers, results.append)
     thread = None
     if Hub.running():
         thread = threading.Thread(target=_run_hub, args=(hub, results), name="probe-hub", daemon=True)
@@ -257,7 +308,8 @@ def _spawn(
 
     def work() -> None:
         while (taken := schedule.take()) is not None:
-            job = taken[1]
+            index, job = taken
+            started = monotonic()
             try:
                 if getattr(job.prober, "cooperative", False) is True:
                     result = job.prober.probe(job.target)
@@ -268,6 +320,7 @@ def _spawn(
             except BaseException as exc:  # the engine does not raise; if it ever does, the caller sees it
                 put(exc)
                 return
+            schedule.finished(index, monotonic() - started)
             put((job.key, result))
 
     ahead = [index for index, job in enumerate(jobs) if id(job.prober) in probers]

@@ -119,6 +119,10 @@ class Connections:
         """Tell `listener` each address seen hanging on connect this run (the runner starts those targets first)."""
         self.hints.on_hanging(listener)
 
+    def hang_seconds(self) -> float:
+        """How long a probe whose connection hangs lasts: its whole deadline (the runner weighs such jobs by it)."""
+        return self.config.timeout
+
     def _direct(self, host: str, port: int, deadline: Deadline, watch: Stopwatch, trace: Trace) -> socket.socket:
         trace.layer = Layer.DNS
         started = monotonic()
