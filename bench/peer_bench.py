@@ -3,8 +3,8 @@
     sudo .venv/bin/python -m bench.peer_bench [--peer-bench DIR] [--work DIR] [--sizes 1000:64,3000:128,10000:256]
                                               [--reps 3,3,1] [--timeout 2] [--json] [--down]
 
-Calls the peer benchmark's `run` (default: ../shared/peer-bench next to the repository, or
-NETAUDIT_PEER_BENCH) once per size with `--tools blackbox,netaudit`, so both tools run in the
+Calls the peer benchmark's `run` (default: NETAUDIT_PEER_BENCH, or shared/peer-bench next to the
+repository or next to a folder above it) once per size with `--tools blackbox,netaudit`, so both tools run in the
 same run, interleaved, on the same lab (two namespaces in 198.19.0.0/16 that it builds itself;
 nothing leaves them). NETAUDIT_CMD is this checkout's netaudit (`python -m netaudit` from the
 repository root, with this interpreter). The peer bench checks every verdict against its ground
@@ -51,11 +51,13 @@ def netaudit_command() -> str:
 
 
 def peer_bench_dir(given: str | None) -> Path:
-    candidates = [given, os.environ.get("NETAUDIT_PEER_BENCH"), str(REPO.parent / "shared" / "peer-bench")]
+    # ../shared/peer-bench next to the repository, or next to a folder above it (a git worktree's).
+    nearby = [str(folder / "shared" / "peer-bench") for folder in REPO.parents]
+    candidates = [given, os.environ.get("NETAUDIT_PEER_BENCH"), *nearby]
     for candidate in candidates:
         if candidate and (Path(candidate) / "run").is_file():
             return Path(candidate)
-    tried = ", ".join(c for c in candidates if c)
+    tried = ", ".join(c for c in candidates[:3] if c)
     raise SystemExit(f"peer_bench: no peer benchmark found (tried {tried}); give --peer-bench DIR")
 
 
