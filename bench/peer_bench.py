@@ -151,6 +151,42 @@ def bench_folder(peer: Path, work: str | None) -> Path:
     return working_copy(peer, copy)
 
 
+NAMESPACES = ("nbnet", "nbclient")
+"""The peer bench's two namespaces: one lab at a time on a machine, whichever folder brought it up."""
+
+
+def lab_owner() -> Path | str | None:
+    """Whose peer bench lab is up: the folder whose lib/origin.py runs in nbnet, a sentence when the
+    namespaces exist with no origin in them, or None when there is no lab."""
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout
+    present = [name for name in NAMESPACES if name in {line.split()[0] for line in listed.splitlines() if line.strip()}]
+    if not present:
+        return None
+    pids = subprocess.run(["ip", "netns", "pids", "nbnet"], capture_output=True, text=True, check=False).stdout
+    for pid in pids.split():
+        try:
+            arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        for argument in arguments:
+            if argument.endswith(b"/lib/origin.py"):
+                return Path(argument.decode(errors="replace")).parent.parent
+    return f"namespaces {' and '.join(present)} exist with no peer bench origin in them"
+
+
+def check_lab(peer: Path, owner: Path | str | None) -> None:
+    """Refuse to run when another folder's lab is up: this folder's `up` would delete its namespaces
+    (its `down` removes nbnet and nbclient whoever made them) under a run that may be going on."""
+    if owner is None or (isinstance(owner, Path) and owner.resolve() == peer.resolve()):
+        return
+    if isinstance(owner, Path):
+        raise SystemExit(
+            f"peer_bench: a peer bench lab from {owner} is up; it may be in use. "
+            f"When it is not, take it down ({owner / 'down'}) and run again."
+        )
+    raise SystemExit(f"peer_bench: {owner}; take them down (the peer bench's down) and run again.")
+
+
 def run_size(peer: Path, n: int, c: int, t: float, reps: int) -> dict[str, Any]:
     """One `run` of the peer bench for a size; its results JSON."""
     argv = [str(peer / "run"), "-n", str(n), "-c", str(c), "-t", f"{t:g}", "--reps", str(reps)]
@@ -224,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--down", action="store_true", help="take the peer bench's lab down at the end")
     options = parser.parse_args(argv)
     peer = bench_folder(peer_bench_dir(options.peer_bench), options.work)
+    check_lab(peer, lab_owner())
     # Measure netaudit as installed: pip byte-compiles a package; a checkout run with
     # PYTHONDONTWRITEBYTECODE would otherwise compile its sources at every start.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "netaudit")], check=True)

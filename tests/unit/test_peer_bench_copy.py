@@ -131,3 +131,13 @@ def test_a_writable_peer_bench_runs_where_it_is(tmp_path: Path) -> None:
     assert peer_bench.bench_folder(root, None) == root
     with pytest.raises(SystemExit, match="is the peer bench itself"):
         peer_bench.working_copy(root, root)
+
+
+def test_a_lab_another_folder_brought_up_is_left_alone(tmp_path: Path) -> None:
+    ours, theirs = tmp_path / "build" / "peer-bench", tmp_path / "pb"
+    peer_bench.check_lab(ours, None)  # no lab: run (and bring one up)
+    peer_bench.check_lab(ours, tmp_path / "build" / ".." / "build" / "peer-bench")  # our own lab, however written
+    with pytest.raises(SystemExit, match=f"a peer bench lab from {theirs} is up"):
+        peer_bench.check_lab(ours, theirs)
+    with pytest.raises(SystemExit, match="namespaces nbnet exist with no peer bench origin"):
+        peer_bench.check_lab(ours, "namespaces nbnet exist with no peer bench origin in them")
