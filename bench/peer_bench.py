@@ -15,6 +15,8 @@ PID files `down` needs; `run`: results/). When that folder is read-only, or --wo
 runs from a copy in the --work folder (default build/peer-bench in this repository, git-ignored):
 made on the first run, its files refreshed from the source at every run (changed ones copied
 again, removed ones removed), its own state/ and results/ kept, so the bench CA stays the same.
+It refuses to start while a lab another folder brought up is up: the namespaces are the
+machine's, and this folder's `up` would delete them under that folder's run.
 
 Prints the table of issue 11: per size, each tool's median wall time / CPU time / peak RSS, the
 ideal floor, and netaudit's ratios to blackbox_exporter. Leaves the lab up like `run` does; run
