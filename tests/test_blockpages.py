@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netaudit.errors import InputError
+from netaudit.probe import blockpages
 from netaudit.probe.blockpages import (
     BODY_WINDOW,
     Fingerprint,
@@ -583,6 +584,22 @@ def test_the_fast_matcher_agrees_with_trying_every_fingerprint_in_order() -> Non
         answers.append((status, headers, body))
     for status, headers, body in answers:
         assert match_block_page(status, headers, body) == _naive(status, headers, body, BUILTIN)
+
+
+def test_the_matcher_agrees_before_and_after_it_swaps_its_automaton(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small runs search with the quick-to-build NFA; past DFA_AFTER characters the DFA takes over.
+    monkeypatch.setattr(blockpages, "DFA_AFTER", 20_000)
+    rng = random.Random(12)
+    answers = [_answer_with(rng.sample(BUILTIN, rng.randint(1, 4))) for _ in range(300)]
+    answers += [(200, {}, "<html>" + "an ordinary page " * 400 + "</html>")] * 3
+    rng.shuffle(answers)
+    matcher = blockpages._Matcher(BUILTIN)
+    swapped_at = None
+    for number, (status, headers, body) in enumerate(answers):
+        assert matcher.match(status, headers, body, "") == _naive(status, headers, body, BUILTIN)
+        if swapped_at is None and matcher._scanned >= blockpages.DFA_AFTER:
+            swapped_at = number
+    assert swapped_at is not None and swapped_at < len(answers) - 50  # many answers were matched after the swap
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,9 @@ def _load_policy(paths: Sequence[Path], sites: Catalog) -> PolicySet:
 
 
 def _netconfig(options: dict[str, Any]) -> NetConfig:
+    from netaudit.net.resolver import plain_dnspython
+
+    plain_dnspython()  # before anything imports dnspython (a --resolver, the system's name servers)
     from netaudit.net.config import build_netconfig
 
     user = options["proxy_user"]
@@ -58,6 +61,9 @@ def _netconfig(options: dict[str, Any]) -> NetConfig:
 
 def _prober(config: NetConfig) -> Prober:
     """The engine for these settings; with the system's resolver, names in the hosts file are answered from it."""
+    from netaudit.net.resolver import plain_dnspython
+
+    plain_dnspython()
     from netaudit.probe.dns import load_hosts, system_hosts_path
     from netaudit.probe.engine import Prober
 

@@ -24,7 +24,6 @@ from pathlib import Path
 
 from netaudit.errors import InputError
 from netaudit.model import ProxyMode, ProxySpec
-from netaudit.net.pac import PacRouter, load_pac
 from netaudit.net.proxyurl import DEFAULT_PROXY_PORT, apply_credentials, parse_proxy_url
 from netaudit.net.resolver import parse_resolver, system_nameservers
 from netaudit.net.routes import Direct, Environment, Explicit, Router, url_target
@@ -217,6 +216,8 @@ def build_netconfig(
     elif pac is not None:
         if not pac.strip():
             raise InputError("--pac: give a file path or an http(s) URL")
+        from netaudit.net.pac import PacRouter, load_pac  # only with a PAC file: its child process, its fetcher
+
         loaded = load_pac(pac, ca_path, float(timeout))
         mode, router = ProxyMode.PAC, PacRouter(loaded, user, proxy_password)
     else:

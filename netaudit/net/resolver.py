@@ -1,11 +1,32 @@
-"""The resolver a run asks: ``--resolver IP[:PORT]``, or the system's configuration (described, not used here)."""
+"""The resolver a run asks: ``--resolver IP[:PORT]``, or the system's configuration (described, not used here).
+
+Also `plain_dnspython()`: netaudit asks DNS over UDP and TCP only, so dnspython need not load its
+DNS-over-QUIC support (aioquic and service_identity: about 45 ms of every probe's start).
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import sys
 
 from netaudit.errors import InputError
+
+
+def plain_dnspython() -> None:
+    """Tell dnspython, before it is first imported, not to load its DNS-over-QUIC and DNS-over-HTTPS code.
+
+    `dns.query` imports `dns.quic`, which imports aioquic whenever it is installed (it is, for the
+    QUIC handshake of ``--bypass``, which uses aioquic directly). netaudit never calls dnspython's
+    `quic`/`https` queries, so turning the two features off changes nothing it does. Call it from
+    the command line's edge, before the probe engine is imported; later calls do nothing harmful.
+    """
+    import dns._features
+
+    force = getattr(dns._features, "force", None)  # dnspython >= 2.5
+    if force is not None and "dns.quic" not in sys.modules:
+        force("doq", False)
+        force("doh", False)
 
 
 def system_nameservers() -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from netaudit.errors import InputError
 from netaudit.model import TlsEvidence
+from netaudit.probe.fingerprintfile import EntryLabel
 from netaudit.resources import load_once, package_data
 from netaudit.tomlschema import each_entry
 from netaudit.tomlsource import InvalidToml, NotUtf8, TomlSource, UnreadableFile
@@ -54,8 +55,7 @@ def _load(path: Path) -> tuple[InspectionCa, ...]:
     toml, entries = _read(path)
 
     def read(index: int, entry: Any) -> InspectionCa:
-        line = toml.line_of(("issuer", index))
-        label = f"{path}:{line}: issuer #{index + 1}" if line else f"{path}: issuer #{index + 1}"
+        label = EntryLabel(toml, index, "issuer")  # its line is looked for only if a message needs it
         if not isinstance(entry, dict):
             raise InputError(f"{label}: must be a table")
         for key in entry:

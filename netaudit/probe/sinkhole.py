@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from netaudit.errors import InputError
-from netaudit.probe.blockpages import default_files, entry_label, read_entries
+from netaudit.probe.blockpages import default_files
+from netaudit.probe.fingerprintfile import EntryLabel, read_entries
 from netaudit.resources import load_once
 from netaudit.tomlschema import each_entry
 
@@ -104,7 +105,7 @@ def _load_dns(path: Path) -> tuple[DnsFingerprint, ...]:
     toml, entries = read_entries(path, "dns")
 
     def read(index: int, entry: Any) -> DnsFingerprint:
-        label = entry_label(toml, index, "dns")
+        label = EntryLabel(toml, index, "dns")
         if not isinstance(entry, dict):
             raise InputError(f"{label}: must be a table")
         for key in entry:

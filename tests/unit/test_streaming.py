@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from netaudit.errors import EnvironmentProblem
 from netaudit.model import DnsEvidence, Layer, ProbeResult, ProbeRun, Route, Status, Target, TlsEvidence
@@ -48,6 +50,40 @@ def test_streamed_document_is_the_rendered_one(count: int) -> None:
     json_render.stream(head, "results", map(plain, run.results), pieces.append)
     assert "".join(pieces) == json_render.render(probe_document(run))
     assert len(json.loads("".join(pieces))["results"]) == count
+
+
+def test_streamed_document_is_what_json_dumps_writes() -> None:
+    run = ProbeRun("2026-11-30T08:00:00+00:00", "9.9", {"proxy": "none"}, tuple(_result(n) for n in range(4)))
+    pieces: list[str] = []
+    json_render.stream(probe_head(run.generated_at, run.version, run.environment), "results",
+                       map(plain, run.results), pieces.append)  # fmt: skip
+    assert "".join(pieces) == json.dumps(probe_document(run), indent=2, ensure_ascii=False) + "\n"
+
+
+_SCALARS = (
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+    | st.sampled_from(["", "\u2028", "\x00", "é", "\ud800", '"\\/', "\U0001f600"])
+)  # fmt: skip
+_KEYS = st.text() | st.integers() | st.floats() | st.booleans() | st.none()
+_JSONISH = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(value=_JSONISH, indent=st.sampled_from(["", "    "]))
+def test_indented_is_json_dumps_with_indent_2(value: object, indent: str) -> None:
+    expected = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
+    assert json_render.indented(value, indent) == expected
+
+
+def test_indented_refuses_what_json_refuses() -> None:
+    for bad in ({"a": {1, 2}}, [object()], {(1, 2): "tuple key"}):
+        with pytest.raises(TypeError):
+            json.dumps(bad)
+        with pytest.raises(TypeError):
+            json_render.indented(bad)
 
 
 class _Sleepy:
