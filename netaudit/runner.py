@@ -23,6 +23,7 @@ import contextlib
 import functools
 import gc
 import ipaddress
+import math
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -82,9 +83,9 @@ class _Schedule:
     learns early which networks drop connections, while most of their jobs still wait and can be
     moved to the front.
 
-    Likely-slow jobs go first only up to their share of the workers: the share of the work left
-    that they are (their count times their average duration, against the other jobs' count times
-    theirs, both measured as the run goes). Taking them all first would hold every worker on
+    Likely-slow jobs go first only up to their share of the workers: the share that makes them and
+    the others end together (see _slow_share; the others' durations are measured as the run goes).
+    Taking them all first would hold every worker on
     dropped connections for whole deadlines while the quick jobs wait, and then leave the quick
     ones to run all at once at the end, where their CPU is what limits.
 
@@ -146,20 +147,31 @@ class _Schedule:
         return index, self._jobs[index]
 
     def _slow_share(self) -> float:
-        """How many workers the likely-slow jobs may hold now: their share of the work left."""
-        if self._other_seconds.count == 0:
-            return self._workers  # nothing measured yet
+        """How many workers the likely-slow jobs may hold now, so that both kinds end together.
+
+        With k of the C workers, the n slow jobs waiting (each lasting t, the deadline) have all
+        started after n*t/k and end t later; the others' work left, o (their count times their
+        measured mean), ends after o/(C-k). The k that makes the two equal solves
+        t*k^2 - (t*C - n*t - o)*k - n*t*C = 0.
+        """
+        workers = self._workers
         each = self._hang_seconds or max(self._slow_seconds.value, self._other_seconds.value)
-        slow = (len(self._slow) + self._running_slow) * each
-        other = max(0, len(self._jobs) - self._next - len(self._slow)) * self._other_seconds.value
-        return self._workers * slow / (slow + other) if slow + other > 0 else self._workers
+        if self._other_seconds.count == 0 or each <= 0:
+            return workers  # nothing measured yet
+        waiting = len(self._slow)
+        other = max(0, len(self._jobs) - self._next - waiting) * self._other_seconds.value
+        b = each * workers - waiting * each - other
+        return (b + math.sqrt(b * b + 4 * each * waiting * each * workers)) / (2 * each)
 
     def finished(self, index: int, seconds: float) -> None:
         """A job's probe ended after `seconds`: its duration tells the share of the jobs like it."""
         with self._lock:
+            group = id(self._jobs[index].prober)
             if self._state[index] == _STARTED_SLOW:
                 self._running_slow -= 1
                 self._slow_seconds.add(seconds)
+            elif index in self._networks and self._all_hanging(index, group):
+                self._slow_seconds.add(seconds)  # a slow one not known in time: not a measure of the others
             else:
                 self._other_seconds.add(seconds)
 
@@ -169,15 +181,16 @@ class _Schedule:
             return
         group = id(self._jobs[index].prober)
         with self._lock:
-            if self._state[index] != _WAITING:
-                return
             networks = self._networks[index] = tuple({network_of(address) for address in addresses})
             novel = False
             for network in networks:
-                self._behind.setdefault((group, network), []).append(index)
                 if (group, network) not in self._seen:
                     self._seen.add((group, network))
                     novel = True
+            if self._state[index] != _WAITING:
+                return  # started before its name was looked up ahead: known only to measure it
+            for network in networks:
+                self._behind.setdefault((group, network), []).append(index)
             if not self._check(index, group) and novel:
                 self._scouts.append(index)
 
@@ -189,9 +202,12 @@ class _Schedule:
                 if self._state[index] == _WAITING:
                     self._check(index, group)
 
+    def _all_hanging(self, index: int, group: int) -> bool:
+        return all((group, network) in self._hanging for network in self._networks[index])
+
     def _check(self, index: int, group: int) -> bool:
         """Queue the job first if every one of its networks has hung; True if so."""
-        if all((group, network) in self._hanging for network in self._networks[index]):
+        if self._all_hanging(index, group):
             self._state[index] = _QUEUED_SLOW
             self._slow.append(index)
             return True
@@ -199,15 +215,18 @@ class _Schedule:
 
 
 class _Mean:
-    """A running mean."""
+    """A mean of the recent samples: a plain mean for the first `window`, then moving (each new sample
+    weighs 1/window), so that the start of a run, when every probe competes for the CPU at once,
+    does not weigh on the estimates for ever."""
 
-    def __init__(self) -> None:
+    def __init__(self, window: int = 64) -> None:
+        self.window = window
         self.count = 0
         self.value = 0.0
 
     def add(self, sample: float) -> None:
         self.count += 1
-        self.value += (sample - self.value) / self.count
+        self.value += (sample - self.value) / min(self.count, self.window)
 
 
 def network_of(address: str) -> str:
