@@ -19,9 +19,10 @@ from netaudit.assess import assess, readiness
 from netaudit.catalog import Catalog
 from netaudit.errors import InputError
 from netaudit.identity import Identity, IdentityKey, PasswordSource, identity_for
+from netaudit.jobs import Job, Probes
 from netaudit.model import AuditRun, Finding, PolicySet, ProbeResult, Profile, ProfileRoute, Readiness, Target
 from netaudit.net.config import NetConfig
-from netaudit.runner import Job, Probes, run_jobs
+from netaudit.runner import run_jobs
 
 if TYPE_CHECKING:
     from netaudit.bypass.run import BypassSettings

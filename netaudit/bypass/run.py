@@ -21,12 +21,13 @@ from urllib.parse import urlsplit
 from netaudit.bypass import advertises_h3, forbidden_targets
 from netaudit.bypass.doh import DohResolver, canary_state, first_answer
 from netaudit.errors import NetauditError
+from netaudit.jobs import Job
 from netaudit.model import DnsEvidence, Layer, ProbePath, ProbeResult, ProxySpec, Route, Status, Target
 from netaudit.probe.deadline import Deadline
 from netaudit.probe.dns import HostsFile
 from netaudit.probe.engine import Prober
 from netaudit.probe.proxy import open_tunnel
-from netaudit.runner import Job, run_jobs
+from netaudit.runner import run_jobs
 
 if TYPE_CHECKING:
     from netaudit.audit import AuditPlan

@@ -6,8 +6,9 @@ import threading
 import time
 from collections.abc import Callable
 
+from netaudit.jobs import network_of
 from netaudit.model import Layer, ProbeResult, Route, Status, Target
-from netaudit.runner import network_of, run_probes
+from netaudit.runner import run_probes
 
 
 class CountingProber:
