@@ -3,8 +3,8 @@
 The probe code is written as plain blocking code, but every wait it makes goes through
 `wait_ready` (a socket readable or writable, within a timeout) or a `Flag`. Called on an
 ordinary thread, those wait with `poll` as any blocking code would. Called in a greenlet run by a
-`Hub`, they register the socket with the hub's epoll and switch to the hub, which resumes the
-greenlet when the socket is ready or its timeout passes.
+`Hub`, they register the socket with the hub's epoll (another selector where there is no epoll)
+and switch to the hub, which resumes the greenlet when the socket is ready or its timeout passes.
 
 Why: a thread per probe made 256 probes at once cost more CPU in handing the interpreter lock
 from thread to thread (each hand-over a context switch) than in the probes' own work. On one
@@ -24,6 +24,7 @@ import contextlib
 import heapq
 import itertools
 import select
+import selectors
 import socket
 import threading
 from collections import deque
@@ -35,8 +36,6 @@ import greenlet
 
 _POLL_READ = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
 _POLL_WRITE = select.POLLOUT | select.POLLERR | select.POLLHUP
-_EPOLL_READ = select.EPOLLIN | select.EPOLLPRI
-_EPOLL_WRITE = select.EPOLLOUT
 
 _local = threading.local()
 
@@ -64,9 +63,49 @@ def wait_ready(sock: HasFileno, timeout: float, *, writing: bool = False) -> boo
     hub = current()
     if hub is not None:
         return hub.wait_fd(sock.fileno(), writing, timeout)
-    poller = select.poll()  # not select(): it cannot watch descriptors above 1023
+    if not hasattr(select, "poll"):  # Windows: select() is all there is
+        watched = [sock]
+        wanted = ([], watched) if writing else (watched, [])
+        readable, writable, broken = select.select(*wanted, watched, max(0.0, timeout))
+        return bool(readable or writable or broken)
+    poller = select.poll()  # not select() where poll exists: it cannot watch descriptors above 1023
     poller.register(sock, _POLL_WRITE if writing else _POLL_READ)
     return bool(poller.poll(max(0.0, timeout) * 1000))
+
+
+class _Poller:
+    """The hub's readiness source: epoll where there is one (Linux), else the platform's best selector."""
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll() if hasattr(select, "epoll") else None
+        self._selector = selectors.DefaultSelector() if self._epoll is None else None
+
+    def register(self, fd: int, writing: bool) -> None:
+        if self._epoll is not None:
+            self._epoll.register(fd, select.EPOLLOUT if writing else select.EPOLLIN | select.EPOLLPRI)
+        else:
+            assert self._selector is not None
+            self._selector.register(fd, selectors.EVENT_WRITE if writing else selectors.EVENT_READ)
+
+    def unregister(self, fd: int) -> None:
+        if self._epoll is not None:
+            self._epoll.unregister(fd)
+        else:
+            assert self._selector is not None
+            self._selector.unregister(fd)
+
+    def poll(self, timeout: float | None) -> list[int]:
+        """The descriptors that are ready, waiting at most `timeout` seconds (None: until one is)."""
+        if self._epoll is not None:
+            return [fd for fd, _ in self._epoll.poll(-1 if timeout is None else timeout)]
+        assert self._selector is not None
+        return [key.fd for key, _ in self._selector.select(timeout)]
+
+    def close(self) -> None:
+        if self._epoll is not None:
+            self._epoll.close()
+        elif self._selector is not None:
+            self._selector.close()
 
 
 class _Wait:
@@ -121,7 +160,7 @@ class Hub:
 
     def __init__(self) -> None:
         self.loop: greenlet.greenlet | None = None
-        self._epoll = select.epoll()
+        self._poller = _Poller()
         self._fds: dict[int, _Wait] = {}
         self._timers: list[tuple[float, int, _Wait]] = []
         self._ready: deque[tuple[greenlet.greenlet, tuple[Any, ...]]] = deque()
@@ -131,7 +170,7 @@ class Hub:
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        self._epoll.register(self._wake_r.fileno(), _EPOLL_READ)
+        self._poller.register(self._wake_r.fileno(), writing=False)
         self._owner: int | None = None
         self._greenlets: set[greenlet.greenlet] = set()
         self._stopping = False
@@ -196,7 +235,7 @@ class Hub:
                 self._unwind()
         finally:
             _local.hub = None
-            self._epoll.close()
+            self._poller.close()
             self._wake_r.close()
             self._wake_w.close()
 
@@ -223,25 +262,25 @@ class Hub:
             glet.switch(*args)
 
     def _poll(self) -> None:
-        timeout = -1.0
+        timeout: float | None = None
         timers = self._timers
         while timers and timers[0][2].done:
             heapq.heappop(timers)
         if timers:
             timeout = max(0.0, timers[0][0] - monotonic())
         try:
-            events = self._epoll.poll(timeout)
+            ready = self._poller.poll(timeout)
         except InterruptedError:
-            events = []
+            ready = []
         resumed: list[_Wait] = []
-        for fd, _mask in events:
+        for fd in ready:
             if fd == self._wake_r.fileno():
                 self._drain_inbox()
                 continue
             wait = self._fds.pop(fd, None)
             if wait is None:
                 continue
-            self._epoll.unregister(fd)
+            self._poller.unregister(fd)
             wait.done = True
             resumed.append(wait)
         for wait in resumed:
@@ -254,7 +293,7 @@ class Hub:
             wait.done = True
             if wait.fd >= 0:
                 del self._fds[wait.fd]
-                self._epoll.unregister(wait.fd)
+                self._poller.unregister(wait.fd)
             self._ready.append((wait.glet, (False,)))
 
     def _drain_inbox(self) -> None:
@@ -270,7 +309,7 @@ class Hub:
     def wait_fd(self, fd: int, writing: bool, timeout: float) -> bool:
         """Park the calling greenlet until `fd` is ready or `timeout` passes (see wait_ready)."""
         wait = _Wait(greenlet.getcurrent(), fd)
-        self._epoll.register(fd, _EPOLL_WRITE if writing else _EPOLL_READ)
+        self._poller.register(fd, writing)
         self._fds[fd] = wait
         return self.park(wait, timeout)
 
@@ -285,7 +324,7 @@ class Hub:
             if not wait.done:
                 wait.done = True
                 if wait.fd >= 0 and self._fds.pop(wait.fd, None) is not None:
-                    self._epoll.unregister(wait.fd)
+                    self._poller.unregister(wait.fd)
             raise
         return result
 
@@ -301,7 +340,7 @@ class Hub:
         wait.done = True
         if wait.fd >= 0:
             self._fds.pop(wait.fd, None)
-            self._epoll.unregister(wait.fd)
+            self._poller.unregister(wait.fd)
         self._ready.append((wait.glet, (value,)))
 
     def call_in_thread(self, function: Callable[[], Any], start: Callable[[Callable[[], None]], None]) -> Any:

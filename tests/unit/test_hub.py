@@ -193,3 +193,36 @@ def test_stop_unwinds_parked_greenlets_and_ends_the_run(pair: tuple[socket.socke
     timer.join()
     assert time.monotonic() - started < 5
     assert sorted(cleaned) == ["flag", "parked"]
+
+
+def test_without_epoll_or_poll_the_selectors_and_select_do_the_same(
+    monkeypatch: pytest.MonkeyPatch, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """Where there is no epoll (macOS, Windows) the hub uses `selectors`; where there is no poll
+    (Windows) a thread's wait uses select()."""
+    import select
+
+    monkeypatch.delattr(select, "epoll")
+    monkeypatch.delattr(select, "poll")
+    a, b = pair
+    assert wait_ready(a, 0.05) is False
+    b.send(b"x")
+    assert wait_ready(a, 1.0) is True
+
+    hub = Hub()
+    outcomes: list[tuple[bool, float]] = []
+    started = time.monotonic()
+
+    def waiter(sock: socket.socket) -> None:
+        outcomes.append((wait_ready(sock, 0.3), time.monotonic() - started))
+
+    sockets = [socket.socketpair() for _ in range(3)]
+    for one, _ in sockets:
+        hub.spawn(waiter, one)
+    hub.spawn(waiter, a)  # readable already: resumes at once
+    hub.run()
+    for one, other in sockets:
+        one.close()
+        other.close()
+    assert sorted(ready for ready, _ in outcomes) == [False, False, False, True]
+    assert all(at < 0.6 for _, at in outcomes), outcomes
