@@ -91,7 +91,8 @@ def test_the_import_keeps_the_good_rows_and_names_the_commit(imported: tuple[Pat
 
 
 def test_the_import_says_what_it_left_out(imported: tuple[Path, str]) -> None:
-    text = imported[0].read_text(encoding="utf-8")
+    output = imported[0]
+    text = output.read_text(encoding="utf-8") + (output.parent / "ooni-dns.toml").read_text(encoding="utf-8")
     for reason in (
         "scope fp: OONI's false-positive marks",
         "scope vbw: vague blocking words",
@@ -105,7 +106,10 @@ def test_the_import_says_what_it_left_out(imported: tuple[Path, str]) -> None:
 
 
 def test_the_imported_dns_rows_are_block_addresses(imported: tuple[Path, str]) -> None:
-    entries = {entry.product: entry for entry in load_dns_fingerprints(imported[0])}
+    dns_file = imported[0].parent / "ooni-dns.toml"  # its own file, next to the HTTP one
+    assert f"commit {imported[1]}" in dns_file.read_text(encoding="utf-8")
+    assert load_dns_fingerprints(imported[0]) == ()  # the HTTP file has no [[dns]] tables
+    entries = {entry.product: entry for entry in load_dns_fingerprints(dns_file)}
     assert set(entries) == {"FortiGuard DNS filter", "CleanBrowsing"}
     assert [str(n) for n in entries["CleanBrowsing"].networks] == ["185.228.168.254/32"]
 
@@ -114,7 +118,7 @@ def test_a_missing_clone_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.C
     assert _script().main([str(tmp_path / "nowhere"), "--output", str(tmp_path / "out.toml")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("import_ooni_fingerprints: cannot read") and "\n" not in err
-    assert not (tmp_path / "out.toml").exists()
+    assert not (tmp_path / "out.toml").exists() and not (tmp_path / "ooni-dns.toml").exists()
 
 
 # --- the shipped import ------------------------------------------------------------------------
@@ -128,7 +132,9 @@ def test_the_shipped_import_cites_its_commit_and_keeps_the_false_positive_marks_
     names = [entry["name"] for entry in document["fingerprint"]]
     assert len(names) > 900
     assert not [name for name in names if ".fp_" in name or ".vbw_" in name]
-    assert len(document["dns"]) > 10
+    dns_path = package_data("ooni-dns.toml")
+    assert re.search(r"commit [0-9a-f]{40}", dns_path.read_text(encoding="utf-8")[:3000])
+    assert len(tomllib.loads(dns_path.read_text(encoding="utf-8"))["dns"]) > 10
 
 
 def test_the_shipped_import_is_read_by_the_matcher_and_the_sinkhole_rule() -> None:

@@ -46,6 +46,8 @@ MATCHES = ("contains", "prefix", "full", "regexp")
 """How a fingerprint's pattern is compared with the value at its location."""
 
 DEFAULT_FILES = ("blockpages.toml", "ooni-fingerprints.toml")
+DNS_FILES = ("blockpages.toml", "ooni-dns.toml")
+"""The built-in files whose ``[[dns]]`` tables name filters' block addresses (read by sinkhole.py)."""
 """The built-in fingerprint files under ``netaudit/data``: the hand-written entries first, then the
 import of OONI's fingerprints (``scripts/import_ooni_fingerprints.py``); the first match wins."""
 
@@ -145,6 +147,11 @@ def _load(path: Path) -> tuple[Fingerprint, ...]:
 def default_files() -> tuple[Path, ...]:
     """The built-in fingerprint files, in the order they are matched (`DEFAULT_FILES`)."""
     return tuple(package_data(name) for name in DEFAULT_FILES)
+
+
+def default_dns_files() -> tuple[Path, ...]:
+    """The built-in files of known filters' block addresses, in the order they are read (`DNS_FILES`)."""
+    return tuple(package_data(name) for name in DNS_FILES)
 
 
 @load_once

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from netaudit.errors import InputError
-from netaudit.probe.blockpages import default_files
+from netaudit.probe.blockpages import default_dns_files
 from netaudit.probe.fingerprintfile import EntryLabel, read_entries
 from netaudit.resources import load_once
 from netaudit.tomlschema import each_entry
@@ -135,7 +135,7 @@ def load_dns_fingerprints(path: Path | None = None) -> tuple[DnsFingerprint, ...
     """The ``[[dns]]`` entries of `path` (default: the built-in fingerprint files), cached; strict."""
     if path is not None:
         return _load_dns(Path(path))
-    return tuple(entry for file in default_files() for entry in _load_dns(file))
+    return tuple(entry for file in default_dns_files() for entry in _load_dns(file))
 
 
 @dataclass(frozen=True)

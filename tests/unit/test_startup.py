@@ -78,7 +78,9 @@ def test_a_valid_fingerprint_file_is_read_without_looking_up_lines(
     copy = tmp_path / "ooni.toml"  # a path of its own: the built-in files may be cached already
     shutil.copy(package_data("ooni-fingerprints.toml"), copy)
     assert len(blockpages.load_fingerprints(copy)) > 500
-    assert len(sinkhole.load_dns_fingerprints(copy)) > 10
+    dns_copy = tmp_path / "ooni-dns.toml"
+    shutil.copy(package_data("ooni-dns.toml"), dns_copy)
+    assert len(sinkhole.load_dns_fingerprints(dns_copy)) > 10
     assert looked_up == []
     bad = tmp_path / "bad.toml"
     bad.write_text('[[fingerprint]]\nname = "a"\nproduct = "P"\nlocation = "body"\nmatch = "contains"\n')
