@@ -15,7 +15,7 @@ from typing import Any
 from netaudit.errors import InputError
 from netaudit.tomlsource import InvalidToml, NotUtf8, TomlSource, UnreadableFile
 
-_TOP_LEVEL = {"fingerprint", "dns"}
+_TOP_LEVEL = ("fingerprint", "dns")
 
 
 @functools.lru_cache(maxsize=16)
@@ -25,24 +25,29 @@ def _parsed(path: Path) -> tuple[TomlSource, dict[str, Any]]:
     return source, source.parse()
 
 
-def read_entries(path: Path, table: str) -> tuple[TomlSource, list[Any]]:
-    """The ``[[table]]`` entries of a fingerprint file (checked strictly at its top level), and its source.
+def read_entries(
+    path: Path, table: str, allowed: tuple[str, ...] = _TOP_LEVEL, kind: str = "fingerprint file"
+) -> tuple[TomlSource, list[Any]]:
+    """The ``[[table]]`` entries of a data file whose top level may hold only the `allowed` arrays of
+    tables (checked strictly), and its source; `kind` names the file in messages.
 
-    Shared with `netaudit.probe.sinkhole`, which reads the ``[[dns]]`` tables of the same file.
+    Shared with `netaudit.probe.sinkhole`, which reads the ``[[dns]]`` tables of the same files, and
+    `netaudit.probe.inspection` (``[[issuer]]``).
     """
     try:
         source, document = _parsed(path)
     except UnreadableFile as exc:
         if isinstance(exc.error, FileNotFoundError):
-            raise InputError(f"{path}: no such fingerprint file") from None
+            raise InputError(f"{path}: no such {kind}") from None
         raise InputError(f"{path}: cannot read it ({exc.error})") from None
     except NotUtf8 as exc:
         raise InputError(f"{path}: cannot read it ({exc.error})") from None
     except InvalidToml as exc:
         raise InputError(f"{path}: not valid TOML: {exc.error}") from None
     for key in document:
-        if key not in _TOP_LEVEL:
-            raise InputError(f"{path}: unknown top-level key '{key}' (expected [[fingerprint]] or [[dns]])")
+        if key not in allowed:
+            expected = " or ".join(f"[[{name}]]" for name in allowed)
+            raise InputError(f"{path}: unknown top-level key '{key}' (expected {expected})")
     entries = document.get(table, [])
     if not isinstance(entries, list):
         raise InputError(f"{path}: '{table}' must be an array of tables ([[{table}]])")

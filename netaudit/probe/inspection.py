@@ -14,10 +14,10 @@ from typing import Any
 
 from netaudit.errors import InputError
 from netaudit.model import TlsEvidence
-from netaudit.probe.fingerprintfile import EntryLabel
+from netaudit.probe.fingerprintfile import EntryLabel, read_entries
 from netaudit.resources import load_once, package_data
 from netaudit.tomlschema import each_entry
-from netaudit.tomlsource import InvalidToml, NotUtf8, TomlSource, UnreadableFile
+from netaudit.tomlsource import TomlSource
 
 _KEYS = {"product", "pattern", "source"}
 
@@ -32,22 +32,7 @@ class InspectionCa:
 
 
 def _read(path: Path) -> tuple[TomlSource, list[Any]]:
-    try:
-        source = TomlSource.read(path)
-        document = source.parse()
-    except UnreadableFile as exc:
-        raise InputError(f"{path}: cannot read it ({exc.error})") from None
-    except NotUtf8 as exc:
-        raise InputError(f"{path}: cannot read it ({exc.error})") from None
-    except InvalidToml as exc:
-        raise InputError(f"{path}: not valid TOML: {exc.error}") from None
-    for key in document:
-        if key != "issuer":
-            raise InputError(f"{path}: unknown top-level key '{key}' (expected [[issuer]])")
-    entries = document.get("issuer", [])
-    if not isinstance(entries, list):
-        raise InputError(f"{path}: 'issuer' must be an array of tables ([[issuer]])")
-    return source, entries
+    return read_entries(path, "issuer", ("issuer",), "inspection CA file")
 
 
 @load_once
