@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import monotonic
@@ -19,6 +20,7 @@ from netaudit.model import ProxySpec
 from netaudit.net.pacworker import PAC_MAX_BYTES, PacDied, PacProcess, PacTimeout, decode_pac
 from netaudit.net.proxyurl import apply_credentials, parse_proxy_url
 from netaudit.net.routes import Router, UrlTarget
+from netaudit.probe.hub import wait_for
 from netaudit.secrets import mask_url, password_in_url, redact
 
 PAC_FETCH_TIMEOUT = 15.0
@@ -26,7 +28,10 @@ PAC_FETCH_TIMEOUT = 15.0
 
 
 class Pac:
-    """A PAC file loaded once into its own child process; FindProxyForURL asked under a lock and cached.
+    """A PAC file loaded once into its own child process; FindProxyForURL asked by one thread and cached.
+
+    The questions go to the child from one worker thread, one at a time, and a caller waits with
+    `hub.wait_for`: a probe in the hub parks while the PAC file thinks, and the other probes go on.
 
     Like Chrome, an https URL is handed to the PAC as ``https://host[:port]/`` (no path), so the
     answer is cached per scheme, host and port; an http URL is handed over whole and cached per URL.
@@ -44,6 +49,7 @@ class Pac:
         self._timeout = timeout
         self._lock = threading.Lock()
         self._cache: dict[str, ProxySpec | ProxyLookupError | None] = {}
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pac")
         self._secrets = secrets
 
     def lookup(self, target: UrlTarget) -> ProxySpec | None:
@@ -54,12 +60,22 @@ class Pac:
         else:
             pac_url = target.url.split("#", 1)[0]
         with self._lock:
-            if pac_url not in self._cache:
-                self._cache[pac_url] = self._evaluate(pac_url, target.host)
-            answer = self._cache[pac_url]
+            known = pac_url in self._cache
+            answer = self._cache.get(pac_url)
+        if not known:
+            answer = wait_for(self._worker.submit(self._answer, pac_url, target.host))
         if isinstance(answer, ProxyLookupError):
             raise type(answer)(str(answer))
         return answer
+
+    def _answer(self, pac_url: str, host: str) -> ProxySpec | ProxyLookupError | None:
+        """On the worker thread: the cached answer, or the child's (asked once per URL)."""
+        with self._lock:
+            if pac_url in self._cache:
+                return self._cache[pac_url]
+        answer = self._evaluate(pac_url, host)
+        with self._lock:
+            return self._cache.setdefault(pac_url, answer)
 
     def _ask(self, pac_url: str, host: str) -> dict[str, Any]:
         deadline = monotonic() + self._timeout
@@ -99,7 +115,8 @@ class Pac:
             return exc
 
     def close(self) -> None:
-        """Stop the child process (it also stops when the program ends)."""
+        """Stop the child process (it also stops when the program ends) and the worker thread."""
+        self._worker.shutdown(wait=False)
         if self._process is not None:
             self._process.close()
 

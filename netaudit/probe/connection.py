@@ -12,6 +12,7 @@ import ipaddress
 import socket
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from time import monotonic
 from urllib.parse import urlsplit
@@ -36,6 +37,7 @@ from netaudit.probe import tcp as tcp_layer
 from netaudit.probe import tls as tls_layer
 from netaudit.probe.deadline import Deadline, DeadlineExceeded, LayerFailure, Stopwatch
 from netaudit.probe.hints import Resolved, RunHints
+from netaudit.probe.hub import wait_for
 
 
 @dataclass
@@ -88,8 +90,9 @@ class Connections:
         try:
             if self.config.resolver is not None:
                 found = dns_layer.lookup(self.resolver, spec.host, deadline)
-            else:
-                infos = socket.getaddrinfo(spec.host, spec.port, type=socket.SOCK_STREAM)
+            else:  # the system's resolver blocks: on a thread of its own, so the hub's other probes go on
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="getaddrinfo") as pool:
+                    infos = wait_for(pool.submit(socket.getaddrinfo, spec.host, spec.port, type=socket.SOCK_STREAM))
                 found = list(dict.fromkeys(str(info[4][0]) for info in infos))
         except (LayerFailure, OSError) as exc:
             reason = exc.detail if isinstance(exc, LayerFailure) else str(exc)

@@ -14,8 +14,8 @@ Rules for code run in a hub (probe/engine.py and the layers under it):
 - wait for sockets only with `wait_ready`, and for another probe only with a `Flag`;
 - never hold a `threading.Lock` across a wait: the greenlet that wants it next runs on the same
   thread, so it would wait for ever;
-- anything that blocks otherwise (a PAC child's answer, `getaddrinfo` for a proxy's name) stalls
-  every probe of the hub while it lasts: keep it short and cached.
+- anything that blocks otherwise (a PAC child's answer, `getaddrinfo` for a proxy's name) would
+  stall every probe of the hub while it lasts: run it on a thread and wait with `wait_for`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ import socket
 import threading
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from time import monotonic
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import greenlet
 
@@ -38,6 +39,7 @@ _POLL_READ = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
 _POLL_WRITE = select.POLLOUT | select.POLLERR | select.POLLHUP
 
 _local = threading.local()
+T = TypeVar("T")
 
 Stopped = greenlet.GreenletExit
 """Raised at a greenlet's wait when its hub is stopped (`Hub.stop`): let it pass, cleaning up on the way."""
@@ -71,6 +73,18 @@ def wait_ready(sock: HasFileno, timeout: float, *, writing: bool = False) -> boo
     poller = select.poll()  # not select() where poll exists: it cannot watch descriptors above 1023
     poller.register(sock, _POLL_WRITE if writing else _POLL_READ)
     return bool(poller.poll(max(0.0, timeout) * 1000))
+
+
+def wait_for(future: Future[T]) -> T:
+    """The result of `future`, worked out elsewhere (a thread pool): a hub's greenlet parks until it is
+    done, so blocking work (a PAC file's answer, the system resolver) never stalls the other probes;
+    an ordinary thread blocks."""
+    hub = current()
+    if hub is not None:
+        wait = _Wait(greenlet.getcurrent())
+        future.add_done_callback(lambda _: hub.wake(wait, True))
+        hub.park(wait, None)
+    return future.result()
 
 
 class _Poller:

@@ -226,3 +226,34 @@ def test_without_epoll_or_poll_the_selectors_and_select_do_the_same(
         other.close()
     assert sorted(ready for ready, _ in outcomes) == [False, False, False, True]
     assert all(at < 0.6 for _, at in outcomes), outcomes
+
+
+def test_wait_for_a_future_parks_a_greenlet_and_blocks_a_thread() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from netaudit.probe.hub import wait_for
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert wait_for(pool.submit(lambda: "on a thread")) == "on a thread"
+        hub = Hub()
+        order: list[str] = []
+
+        def slow() -> None:
+            order.append(wait_for(pool.submit(lambda: (time.sleep(0.3), "slow")[1])))
+
+        def quick() -> None:
+            order.append(wait_for(pool.submit(lambda: "quick")))
+
+        def failing() -> None:
+            def boom() -> None:
+                raise OSError("no")
+
+            with pytest.raises(OSError, match="no"):
+                wait_for(pool.submit(boom))
+            order.append("raised")
+
+        hub.spawn(slow)
+        hub.spawn(quick)
+        hub.spawn(failing)
+        hub.run()
+    assert order[-1] == "slow" and set(order) == {"slow", "quick", "raised"}

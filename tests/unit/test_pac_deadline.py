@@ -138,6 +138,40 @@ def test_a_pac_that_loops_for_one_host_is_a_lookup_error_for_that_host_only(tmp_
         config.proxy_for("https://loop.test/")
 
 
+def test_a_pac_file_thinking_does_not_stall_the_other_probes_of_the_hub(tmp_path: Path) -> None:
+    """A probe in the probe hub asks the PAC file from a thread: while the PAC loops (up to its
+    deadline), the hub's other probes go on; their deadlines must not pass while it thinks."""
+    import socket
+
+    from netaudit.probe.hub import Hub, wait_ready
+
+    pac = tmp_path / "one-host.pac"
+    pac.write_text(LOOP_FOR_ONE_HOST_JS)
+    config = build_netconfig(pac=str(pac), timeout=TIMEOUT, environ={})
+    seen: list[tuple[str, float]] = []
+    started = time.monotonic()
+
+    def ask_the_pac() -> None:
+        with pytest.raises(ProxyLookupError):
+            config.proxy_for("https://loop.test/")
+        seen.append(("pac", time.monotonic() - started))
+
+    def other_probe() -> None:
+        quiet, other = socket.socketpair()
+        with quiet, other:
+            for _ in range(3):  # three short waits, each resumed on time
+                assert wait_ready(quiet, 0.1) is False
+        seen.append(("other", time.monotonic() - started))
+
+    hub = Hub()
+    hub.spawn(ask_the_pac)
+    hub.spawn(other_probe)
+    hub.run()
+    assert [who for who, _ in seen] == ["other", "pac"]
+    assert dict(seen)["other"] < 1.0  # not after the PAC's 2 s
+    assert dict(seen)["pac"] >= TIMEOUT - 0.1
+
+
 def test_a_pac_file_that_loops_is_an_environment_problem_of_the_library(tmp_path: Path) -> None:
     pac = tmp_path / "loop.pac"
     pac.write_text(LOOP_JS)
