@@ -24,6 +24,7 @@ import bisect
 import codecs
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -227,7 +228,17 @@ _DEEP = 32
 
 def _deep_place(text: str) -> tuple[int, int] | None:
     """The line and column where arrays or inline tables first nest deeper than `_DEEP` levels (strings skipped)."""
-    depth, i, n = 0, 0, len(text)
+    for i, _, depth in _outside_strings(text, 0):
+        if depth > _DEEP:
+            return text.count("\n", 0, i) + 1, i - text.rfind("\n", 0, i)
+    return None
+
+
+def _outside_strings(text: str, i: int) -> Iterator[tuple[int, str, int]]:
+    """Each character from i on that is outside strings and comments: its index, itself, and the
+    nesting depth of arrays and inline tables once it is read (a comment's newline still comes)."""
+    n = len(text)
+    depth = 0
     while i < n:
         char = text[i]
         if char in "\"'":
@@ -238,12 +249,10 @@ def _deep_place(text: str) -> tuple[int, int] | None:
             continue
         if char in "[{":
             depth += 1
-            if depth > _DEEP:
-                return text.count("\n", 0, i) + 1, i - text.rfind("\n", 0, i)
         elif char in "]}":
             depth = max(depth - 1, 0)
+        yield i, char, depth
         i += 1
-    return None
 
 
 def _skip_comment(text: str, i: int) -> int:
@@ -267,24 +276,10 @@ def _scan_until(text: str, i: int, stops: str) -> int:
 
 def _skip_value(text: str, i: int) -> int:
     """The index of the newline that ends the value starting at i (or the end of the text)."""
-    n = len(text)
-    depth = 0
-    while i < n:
-        char = text[i]
-        if char in "\"'":
-            i = _skip_string(text, i)
-            continue
-        if char == "#":
-            i = _skip_comment(text, i)
-            continue
-        if char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth = max(depth - 1, 0)
-        elif char == "\n" and depth == 0:
-            return i
-        i += 1
-    return n
+    for index, char, depth in _outside_strings(text, i):
+        if char == "\n" and depth == 0:
+            return index
+    return len(text)
 
 
 def _key_path(key_text: str) -> tuple[str, ...] | None:
