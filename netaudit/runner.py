@@ -15,17 +15,19 @@ knows targets' addresses before it starts them.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from time import monotonic
+from typing import TypeVar
 
 from netaudit.jobs import Job, Probes, Schedulable, Schedule
 from netaudit.model import ProbeResult, Target
-from netaudit.probe.hub import Hub, Stopped
+from netaudit.probe.hub import Hub, Stopped, wait_for
+
+T = TypeVar("T")
 
 RESOLVERS = 16
 """Workers that resolve names ahead of the probes: enough that the look-ahead stays well ahead of the
@@ -113,10 +115,10 @@ def _spawn(
     may start for probers that are not cooperative (a list: empty until then)."""
     pool: list[ThreadPoolExecutor] = []
 
-    def on_a_thread(task: Callable[[], None]) -> None:
+    def on_a_thread(function: Callable[[Target], T], target: Target) -> T:
         if not pool:
             pool.append(ThreadPoolExecutor(max_workers=workers + RESOLVERS, thread_name_prefix="probe"))
-        pool[0].submit(task)
+        return wait_for(pool[0].submit(function, target))
 
     def work() -> None:
         while (taken := schedule.take()) is not None:
@@ -126,7 +128,7 @@ def _spawn(
                 if getattr(job.prober, "cooperative", False) is True:
                     result = job.prober.probe(job.target)
                 else:
-                    result = hub.call_in_thread(functools.partial(job.prober.probe, job.target), on_a_thread)
+                    result = on_a_thread(job.prober.probe, job.target)
             except Stopped:
                 raise
             except BaseException as exc:  # the engine does not raise; if it ever does, the caller sees it
@@ -147,7 +149,7 @@ def _spawn(
             if getattr(prober, "cooperative", False) is True:
                 addresses = prober.prepare(job.target)
             else:
-                addresses = hub.call_in_thread(functools.partial(prober.prepare, job.target), on_a_thread)
+                addresses = on_a_thread(prober.prepare, job.target)
             schedule.resolved(index, addresses)
 
     for _ in range(min(RESOLVERS, len(ahead))):

@@ -356,26 +356,3 @@ class Hub:
             self._fds.pop(wait.fd, None)
             self._poller.unregister(wait.fd)
         self._ready.append((wait.glet, (value,)))
-
-    def call_in_thread(self, function: Callable[[], Any], start: Callable[[Callable[[], None]], None]) -> Any:
-        """Run blocking `function` on another thread (`start(job)` hands `job` to one) and park until it ends.
-
-        Its result is returned, or its exception raised, in the calling greenlet.
-        """
-        wait = _Wait(greenlet.getcurrent())
-        outcome: list[Any] = []
-
-        def job() -> None:
-            try:
-                outcome.append((True, function()))
-            except BaseException as exc:  # handed back to the greenlet
-                outcome.append((False, exc))
-            self.wake(wait, True)
-
-        start(job)
-        self.park(wait, None)
-        ok, value = outcome[0]
-        if not ok:
-            raise value
-        return value
-

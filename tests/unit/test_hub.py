@@ -124,14 +124,16 @@ def test_a_flag_set_on_another_thread_wakes_a_greenlet() -> None:
 
 
 def test_blocking_work_runs_on_a_thread_while_other_greenlets_go_on() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from netaudit.probe.hub import wait_for
+
     hub = Hub()
     done: list[str] = []
-
-    def start(job: object) -> None:
-        threading.Thread(target=job).start()  # type: ignore[arg-type]
+    pool = ThreadPoolExecutor(max_workers=2)
 
     def blocking() -> None:
-        value = hub.call_in_thread(lambda: (time.sleep(0.2), "slept")[1], start)
+        value = wait_for(pool.submit(lambda: (time.sleep(0.2), "slept")[1]))
         done.append(value)
 
     def failing() -> None:
@@ -139,7 +141,7 @@ def test_blocking_work_runs_on_a_thread_while_other_greenlets_go_on() -> None:
             raise ValueError("bad")
 
         with pytest.raises(ValueError, match="bad"):
-            hub.call_in_thread(boom, start)
+            wait_for(pool.submit(boom))
         done.append("raised")
 
     def quick() -> None:
@@ -148,10 +150,12 @@ def test_blocking_work_runs_on_a_thread_while_other_greenlets_go_on() -> None:
             wait_ready(other_a, 0.05)
         done.append("quick")
 
-    hub.spawn(blocking)
-    hub.spawn(failing)
-    hub.spawn(quick)
-    hub.run()
+    with pool:
+        hub.spawn(blocking)
+        hub.spawn(failing)
+        hub.spawn(quick)
+        hub.run()
+        assert wait_for(pool.submit(lambda: "on a thread")) == "on a thread"  # a plain thread blocks
     assert done.index("quick") < done.index("slept")
     assert set(done) == {"slept", "raised", "quick"}
 
@@ -226,34 +230,3 @@ def test_without_epoll_or_poll_the_selectors_and_select_do_the_same(
         other.close()
     assert sorted(ready for ready, _ in outcomes) == [False, False, False, True]
     assert all(at < 0.6 for _, at in outcomes), outcomes
-
-
-def test_wait_for_a_future_parks_a_greenlet_and_blocks_a_thread() -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from netaudit.probe.hub import wait_for
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        assert wait_for(pool.submit(lambda: "on a thread")) == "on a thread"
-        hub = Hub()
-        order: list[str] = []
-
-        def slow() -> None:
-            order.append(wait_for(pool.submit(lambda: (time.sleep(0.3), "slow")[1])))
-
-        def quick() -> None:
-            order.append(wait_for(pool.submit(lambda: "quick")))
-
-        def failing() -> None:
-            def boom() -> None:
-                raise OSError("no")
-
-            with pytest.raises(OSError, match="no"):
-                wait_for(pool.submit(boom))
-            order.append("raised")
-
-        hub.spawn(slow)
-        hub.spawn(quick)
-        hub.spawn(failing)
-        hub.run()
-    assert order[-1] == "slow" and set(order) == {"slow", "quick", "raised"}
