@@ -13,6 +13,7 @@ schedule knows targets' addresses before it starts them.
 from __future__ import annotations
 
 import functools
+import heapq
 import ipaddress
 import math
 import threading
@@ -62,9 +63,9 @@ _WAITING, _QUEUED_SLOW, _STARTED, _STARTED_SLOW = 0, 1, 2, 3
 class Schedule:
     """The jobs not yet started; likely-slow ones go first, then one job of each network not yet tried.
 
-    A job from each network seen for the first time goes ahead of the list (a scout): the run then
-    learns early which networks drop connections, while most of their jobs still wait and can be
-    moved to the front.
+    The first-listed job of each network not yet tried goes ahead of the list (a scout; scouts in
+    list order, however their lookups finish): the run then learns early which networks drop
+    connections, while most of their jobs still wait and can be moved to the front.
 
     Likely-slow jobs go first only up to their share of the workers: the share that makes them and
     the others end together (see _slow_share; the others' durations are measured as the run goes).
@@ -92,8 +93,8 @@ class Schedule:
         self._networks: dict[int, tuple[str, ...]] = {}
         self._behind: dict[tuple[int, str], list[int]] = {}  # (prober, network) -> waiting jobs
         self._hanging: set[tuple[int, str]] = set()
-        self._scouts: deque[int] = deque()
-        self._seen: set[tuple[int, str]] = set()  # (prober, network) of every job resolved ahead
+        self._scouts: list[int] = []  # a heap: scouts go in list order, however their lookups finish
+        self._scout_of: dict[tuple[int, str], int] = {}  # (prober, network) -> the job that tries it first
         self.stopped = threading.Event()
 
     def listen(self, probers: dict[int, Schedulable]) -> None:
@@ -111,8 +112,8 @@ class Schedule:
             if self._slow and self._running_slow < self._slow_share():
                 return self._take_slow()
             while self._scouts:
-                index = self._scouts.popleft()
-                if self._state[index] == _WAITING:
+                index = heapq.heappop(self._scouts)
+                if self._state[index] == _WAITING and self._is_scout(index):
                     self._state[index] = _STARTED
                     return index, self._jobs[index]
             while self._next < len(self._jobs):
@@ -122,6 +123,10 @@ class Schedule:
                     self._state[index] = _STARTED
                     return index, self._jobs[index]
             return self._take_slow() if self._slow else None
+
+    def _is_scout(self, index: int) -> bool:
+        group = id(self._jobs[index].prober)
+        return any(self._scout_of.get((group, network)) == index for network in self._networks[index])
 
     def _take_slow(self) -> tuple[int, Job]:
         index = self._slow.popleft()
@@ -165,17 +170,20 @@ class Schedule:
         group = id(self._jobs[index].prober)
         with self._lock:
             networks = self._networks[index] = tuple({network_of(address) for address in addresses})
+            waiting = self._state[index] == _WAITING
             novel = False
             for network in networks:
-                if (group, network) not in self._seen:
-                    self._seen.add((group, network))
+                scout = self._scout_of.get((group, network))
+                if scout is None or (self._state[scout] == _WAITING and (index < scout or not waiting)):
+                    # the network's first job in the list, or one already being probed, is its scout
+                    self._scout_of[(group, network)] = index
                     novel = True
-            if self._state[index] != _WAITING:
+            if not waiting:
                 return  # started before its name was looked up ahead: known only to measure it
             for network in networks:
                 self._behind.setdefault((group, network), []).append(index)
             if not self._check(index, group) and novel:
-                self._scouts.append(index)
+                heapq.heappush(self._scouts, index)
 
     def _hangs(self, group: int, address: str) -> None:
         with self._lock:
