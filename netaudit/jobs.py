@@ -17,7 +17,6 @@ import heapq
 import ipaddress
 import math
 import threading
-from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -89,7 +88,7 @@ class Schedule:
         self._other_seconds = _Mean()  # and of the others
         self._hang_seconds = 0.0  # how long a probe that hangs lasts (its deadline), when the probers say
         self._next = 0  # jobs before this index have left the waiting line
-        self._slow: deque[int] = deque()
+        self._slow: list[int] = []  # a heap: likely-slow jobs go in list order, however they were found
         self._networks: dict[int, tuple[str, ...]] = {}
         self._behind: dict[tuple[int, str], list[int]] = {}  # (prober, network) -> waiting jobs
         self._hanging: set[tuple[int, str]] = set()
@@ -129,7 +128,7 @@ class Schedule:
         return any(self._scout_of.get((group, network)) == index for network in self._networks[index])
 
     def _take_slow(self) -> tuple[int, Job]:
-        index = self._slow.popleft()
+        index = heapq.heappop(self._slow)
         self._state[index] = _STARTED_SLOW
         self._running_slow += 1
         return index, self._jobs[index]
@@ -200,7 +199,7 @@ class Schedule:
         """Queue the job first if every one of its networks has hung; True if so."""
         if self._all_hanging(index, group):
             self._state[index] = _QUEUED_SLOW
-            self._slow.append(index)
+            heapq.heappush(self._slow, index)
             return True
         return False
 
