@@ -115,7 +115,10 @@ def _spawn(
     may start for probers that are not cooperative (a list: empty until then)."""
     pool: list[ThreadPoolExecutor] = []
 
-    def on_a_thread(function: Callable[[Target], T], target: Target) -> T:
+    def call(prober: object, function: Callable[[Target], T], target: Target) -> T:
+        """`function(target)` here if the prober is written for the hub, else on a pool thread."""
+        if getattr(prober, "cooperative", False) is True:
+            return function(target)
         if not pool:
             pool.append(ThreadPoolExecutor(max_workers=workers + RESOLVERS, thread_name_prefix="probe"))
         return wait_for(pool[0].submit(function, target))
@@ -125,10 +128,7 @@ def _spawn(
             index, job = taken
             started = monotonic()
             try:
-                if getattr(job.prober, "cooperative", False) is True:
-                    result = job.prober.probe(job.target)
-                else:
-                    result = on_a_thread(job.prober.probe, job.target)
+                result = call(job.prober, job.prober.probe, job.target)
             except Stopped:
                 raise
             except BaseException as exc:  # the engine does not raise; if it ever does, the caller sees it
@@ -146,11 +146,7 @@ def _spawn(
                 return
             job = jobs[index]
             prober = probers[id(job.prober)]
-            if getattr(prober, "cooperative", False) is True:
-                addresses = prober.prepare(job.target)
-            else:
-                addresses = on_a_thread(prober.prepare, job.target)
-            schedule.resolved(index, addresses)
+            schedule.resolved(index, call(prober, prober.prepare, job.target))
 
     for _ in range(min(RESOLVERS, len(ahead))):
         hub.spawn(resolve)
